@@ -1,0 +1,43 @@
+# Two commands on a fresh machine:  `make smoke` (set up, then the CPU demo)  and  `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# A Python 3.12 that really runs: $(PYTHON) if given, else python3.12 on PATH, else pyenv's 3.12.x.
+PYTHON_CANDIDATES := $(if $(PYTHON),$(PYTHON),python3.12 $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.12*/bin/python3))
+
+.PHONY: setup assets smoke test perf tasks clean-results
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@found=""; for c in $(PYTHON_CANDIDATES); do \
+	  if "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then found="$$c"; break; fi; \
+	done; \
+	if [ -z "$$found" ]; then \
+	  echo "error: no working Python 3.12 found (tried: $(PYTHON_CANDIDATES)); install one or run make setup PYTHON=/path/to/python3.12" >&2; \
+	  exit 2; \
+	fi; \
+	echo "using $$found ($$("$$found" --version))"; \
+	[ -x $(PY) ] || "$$found" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m tasks.assets
+	@touch $@
+
+assets: setup
+	$(PY) -m tasks.assets
+
+smoke: setup
+	$(PY) -m benchmark.run --exp smoke
+
+test: setup
+	$(PY) -m pytest
+
+perf: setup
+	$(PY) -m benchmark.perf_ppo
+
+tasks: setup
+	$(PY) -m tasks.list
+
+clean-results:
+	rm -rf results
