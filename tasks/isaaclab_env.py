@@ -1,0 +1,125 @@
+"""Glue between the task registry and real Isaac Lab: config, asset checks, environment creation.
+
+Environments are created exactly as Isaac Lab's own training entry points create them: the task's
+registered config (``parse_env_cfg``), ``launch_simulation`` (kit-less Newton on the CPU), then
+``gym.make`` through Isaac Lab's gym registry and Isaac Lab's skrl wrapper. On top of that we only
+set the seed, the device, the number of environments and ``compute_final_obs`` (so off-policy agents
+and PPO's time-out bootstrap see the true last observation of an episode, not the reset one).
+
+Everything here imports Isaac Lab lazily: :func:`tasks.assets.select_asset_root` must run first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from benchmark.errors import UserError
+from tasks.assets import AssetSource, missing_assets, select_asset_root
+from tasks.registry import Task
+
+
+@dataclasses.dataclass
+class EnvHandle:
+    env: Any  # skrl-wrapped Isaac Lab env
+    unwrapped: Any  # the Isaac Lab env itself
+    num_envs: int
+    obs_dim: int
+    act_dim: int
+    asset_source: AssetSource
+    max_episode_length: int
+
+
+def _quiet_imports() -> None:
+    os.environ.setdefault("WARP_CACHE_PATH", os.path.expanduser("~/.cache/warp"))
+    logging.getLogger("isaaclab").setLevel(logging.WARNING)
+
+
+def load_env_cfg(task: Task, *, num_envs: int, device: str, seed: int):
+    """The task's registered Isaac Lab config with our run settings applied (no simulation)."""
+    _quiet_imports()
+    import isaaclab_tasks  # noqa: F401, PLC0415 (registers the gym ids)
+    from isaaclab_tasks.utils import parse_env_cfg  # noqa: PLC0415
+
+    cfg = parse_env_cfg(task.isaaclab_id, device=device, num_envs=num_envs)
+    cfg.seed = seed
+    cfg.compute_final_obs = True
+    return cfg
+
+
+def required_usd_paths(cfg: Any) -> list[str]:
+    """Every ``usd_path`` named anywhere in an Isaac Lab config tree."""
+    found: list[str] = []
+    seen: set[int] = set()
+
+    def walk(node: Any, depth: int) -> None:
+        if depth > 12 or id(node) in seen or node is None or isinstance(node, (str, int, float, bool)):
+            return
+        seen.add(id(node))
+        if isinstance(node, dict):
+            items = node.items()
+        elif isinstance(node, (list, tuple)):
+            items = enumerate(node)
+        elif hasattr(node, "__dict__") and type(node).__module__.startswith("isaaclab"):
+            items = vars(node).items()
+        else:
+            return
+        for key, value in items:
+            if key == "usd_path" and value is not None:
+                found.append(str(value))
+            else:
+                walk(value, depth + 1)
+
+    walk(cfg, 0)
+    return sorted(set(found))
+
+
+def check_assets(task: Task, cfg: Any, source: AssetSource) -> None:
+    missing = missing_assets(required_usd_paths(cfg), source)
+    if missing:
+        names = "\n  ".join(missing)
+        raise UserError(
+            f"task {task.name!r} ({task.isaaclab_id}) needs assets that are not under the asset root "
+            f"{source.root} ({source.kind}):\n  {names}\n"
+            "Point ISAACSIM_ASSET_ROOT at a folder that holds them (a mirror of NVIDIA's Isaac assets), "
+            "or run where the cloud asset root is reachable. Offline stand-ins exist only for: "
+            "cartpole, ant (`python -m tasks.assets`)."
+        )
+
+
+@contextlib.contextmanager
+def open_env(task: Task, *, num_envs: int, device: str, seed: int, asset_mode: str = "auto",
+             quiet: bool = True) -> Iterator[EnvHandle]:
+    """Create the task's Isaac Lab environment; closes the simulation on exit."""
+    source = select_asset_root(asset_mode)
+    cfg = load_env_cfg(task, num_envs=num_envs, device=device, seed=seed)
+    check_assets(task, cfg, source)
+
+    import gymnasium as gym  # noqa: PLC0415
+    from isaaclab.app import launch_simulation  # noqa: PLC0415
+    from isaaclab_rl.skrl import SkrlVecEnvWrapper  # noqa: PLC0415
+
+    # Isaac Lab prints several screens of start-up detail to stdout; keep it out of our output.
+    sink = io.StringIO() if quiet else None
+    with launch_simulation(cfg, {"device": device}):
+        with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
+            env = gym.make(task.isaaclab_id, cfg=cfg)
+        try:
+            wrapped = SkrlVecEnvWrapper(env, ml_framework="torch")
+            unwrapped = env.unwrapped
+            yield EnvHandle(
+                env=wrapped,
+                unwrapped=unwrapped,
+                num_envs=unwrapped.num_envs,
+                obs_dim=int(wrapped.observation_space.shape[0]),
+                act_dim=int(wrapped.action_space.shape[0]),
+                asset_source=source,
+                max_episode_length=int(unwrapped.max_episode_length),
+            )
+        finally:
+            env.close()
