@@ -1,0 +1,186 @@
+"""The training loop: drives any agent of :mod:`agents.interface` on a vectorized Isaac Lab env.
+
+Per vectorized step it does what skrl's ``SequentialTrainer`` does (act, step, record, learn), plus
+what a benchmark needs and the trainer does not: the true final observation of episodes that ended
+(``extras["final_obs"]``) is what the agent stores as next observation; episode returns are counted
+on the device without per-step host syncs; every ``log_interval`` steps one row goes to
+``metrics.csv`` and TensorBoard; checkpoints hold everything needed to resume; NaN/inf in a loss or
+a parameter stops the run as *diverged* (a result, not a crash).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from agents.interface import load_module_states, module_states
+from benchmark.rundir import MetricsWriter, RunDir
+
+
+class Diverged(Exception):
+    def __init__(self, timestep: int, reason: str):
+        super().__init__(f"diverged at timestep {timestep}: {reason}")
+        self.timestep = timestep
+        self.reason = reason
+
+
+@dataclasses.dataclass
+class LoopSettings:
+    timesteps: int  # vectorized steps in all (per environment)
+    log_interval: int
+    checkpoint_interval: int  # a multiple of log_interval
+    progress: bool = True
+
+
+def column_name(tag: str) -> str:
+    """skrl's ``"Loss / Policy loss"`` -> ``"loss_policy_loss"``."""
+    return re.sub(r"[^a-z0-9]+", "_", tag.lower()).strip("_")
+
+
+class EpisodeStats:
+    """Returns and lengths of episodes that ended, accumulated on the device."""
+
+    def __init__(self, num_envs: int, device):
+        self.ret = torch.zeros(num_envs, device=device)
+        self.len = torch.zeros(num_envs, device=device)
+        self.reset_interval()
+
+    def reset_interval(self) -> None:
+        self.count = torch.zeros((), device=self.ret.device)
+        self.sum = torch.zeros((), device=self.ret.device)
+        self.sumsq = torch.zeros((), device=self.ret.device)
+        self.len_sum = torch.zeros((), device=self.ret.device)
+
+    def update(self, rewards: torch.Tensor, done: torch.Tensor) -> None:
+        self.ret += rewards
+        self.len += 1
+        d = done.float()
+        self.count += d.sum()
+        self.sum += (self.ret * d).sum()
+        self.sumsq += (self.ret.square() * d).sum()
+        self.len_sum += (self.len * d).sum()
+        self.ret *= 1 - d
+        self.len *= 1 - d
+
+    def summary(self) -> dict[str, float]:
+        n = float(self.count)
+        if n == 0:
+            return {"episodes": 0, "return_mean": math.nan, "return_std": math.nan, "length_mean": math.nan}
+        mean = float(self.sum) / n
+        var = max(float(self.sumsq) / n - mean * mean, 0.0)
+        return {"episodes": int(n), "return_mean": mean, "return_std": math.sqrt(var),
+                "length_mean": float(self.len_sum) / n}
+
+
+def rng_state() -> dict[str, Any]:
+    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+
+
+def _check_finite(agent, row: dict[str, Any], timestep: int) -> None:
+    for key, value in row.items():
+        if key.startswith("loss") and isinstance(value, float) and not math.isfinite(value):
+            raise Diverged(timestep, f"{key} is {value}")
+    for name, module in agent.checkpoint_modules.items():
+        if isinstance(module, torch.nn.Module):
+            for pname, p in module.named_parameters():
+                if not torch.isfinite(p).all():
+                    raise Diverged(timestep, f"parameter {name}.{pname} is not finite")
+
+
+def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
+          start_timestep: int = 0, wall_offset: float = 0.0,
+          on_log: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Train from ``start_timestep`` to ``settings.timesteps``; returns the last metrics row."""
+    from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415 (slow import)
+
+    device = agent.device
+    metrics = MetricsWriter(run, keep_until_timestep=start_timestep)
+    writer = SummaryWriter(log_dir=str(run.tb_dir), purge_step=start_timestep * num_envs or None)
+    stats = EpisodeStats(num_envs, device)
+    agent.enable_training_mode(True)
+    obs, _ = env.reset()
+    last_row: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    bar = tqdm(total=settings.timesteps, initial=start_timestep, disable=not settings.progress,
+               unit="step", dynamic_ncols=True, mininterval=1.0)
+    try:
+        for t in range(start_timestep, settings.timesteps):
+            agent.pre_interaction(timestep=t, timesteps=settings.timesteps)
+            with torch.no_grad():
+                actions, _ = agent.act(obs, None, timestep=t, timesteps=settings.timesteps)
+                next_obs, rewards, terminated, truncated, infos = env.step(actions)
+                done = terminated | truncated
+                final = infos.get("final_obs")
+                stored_next = torch.where(done, final["policy"], next_obs) if final is not None else next_obs
+                stats.update(rewards.view(-1), done.view(-1))
+                # skrl agents modify rewards in place (PPO adds the time-out bootstrap): give them a copy
+                agent.record_transition(
+                    observations=obs, states=None, actions=actions, rewards=rewards.clone(),
+                    next_observations=stored_next, next_states=None, terminated=terminated,
+                    truncated=truncated, infos=infos, timestep=t, timesteps=settings.timesteps,
+                )
+            agent.post_interaction(timestep=t, timesteps=settings.timesteps)
+            obs = next_obs
+            step = t + 1
+            bar.update(1)
+            if step % settings.log_interval == 0 or step == settings.timesteps:
+                last_row = _log(agent, stats, metrics, writer, step, num_envs,
+                                wall_offset + time.perf_counter() - t0)
+                bar.set_postfix(ret=f"{last_row['return_mean']:.2f}", refresh=False)
+                if on_log:
+                    on_log(last_row)
+                _check_finite(agent, last_row, step)
+                if step % settings.checkpoint_interval == 0 or step == settings.timesteps:
+                    save_checkpoint(agent, run, step, last_row["wall_time_s"])
+    finally:
+        bar.close()
+        writer.close()
+    return last_row
+
+
+def _log(agent, stats: EpisodeStats, metrics: MetricsWriter, writer, step: int, num_envs: int,
+         wall: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"timestep": step, "env_steps": step * num_envs, "wall_time_s": round(wall, 3)}
+    row.update(stats.summary())
+    for tag, values in agent.tracking_data.items():
+        finite = [float(v) for v in values]
+        if finite:
+            row[column_name(tag)] = float(np.mean(finite))
+    agent.tracking_data.clear()
+    stats.reset_interval()
+    metrics.append(row)
+    for key, value in row.items():
+        if key not in ("timestep", "env_steps") and isinstance(value, (int, float)) and math.isfinite(value):
+            writer.add_scalar(key, value, global_step=step * num_envs)
+    return row
+
+
+def save_checkpoint(agent, run: RunDir, timestep: int, wall_time: float) -> None:
+    run.save_checkpoint({"timestep": timestep, "wall_time_s": wall_time, "modules": module_states(agent),
+                         "rng": rng_state()}, timestep)
+
+
+def restore_checkpoint(agent, run: RunDir) -> tuple[int, float]:
+    """Load the newest checkpoint into ``agent``; returns (timestep, training wall time so far)."""
+    path = run.latest_checkpoint()
+    if path is None:
+        return 0, 0.0
+    state = torch.load(path, map_location=agent.device, weights_only=False)
+    load_module_states(agent, state["modules"])
+    set_rng_state(state["rng"])
+    return int(state["timestep"]), float(state["wall_time_s"])
