@@ -31,5 +31,7 @@ def build(cfg: ResolvedConfig, *, observation_space, action_space, num_envs: int
         target_entropy=-float(space.shape[0]),
         **off_policy.skrl_cfg_kwargs(cfg, observation_space, device),
     )
-    return SAC(models=nets, memory=off_policy.replay_memory(cfg, num_envs, device),
-               observation_space=observation_space, action_space=space, device=device, cfg=agent_cfg)
+    agent = SAC(models=nets, memory=off_policy.replay_memory(cfg, num_envs, device),
+                observation_space=observation_space, action_space=space, device=device, cfg=agent_cfg)
+    agent.losses_need_write_interval = True  # see agents.interface.init_for_loop
+    return agent

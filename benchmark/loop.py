@@ -41,6 +41,10 @@ class LoopSettings:
     progress: bool = True
 
 
+# skrl's own per-step episode tracking; the loop counts episodes itself (EpisodeStats).
+_OWN_TAGS = ("Reward / ", "Episode / ")
+
+
 def column_name(tag: str) -> str:
     """skrl's ``"Loss / Policy loss"`` -> ``"loss_policy_loss"``."""
     return re.sub(r"[^a-z0-9]+", "_", tag.lower()).strip("_")
@@ -158,6 +162,8 @@ def _log(agent, stats: EpisodeStats, metrics: MetricsWriter, writer, step: int, 
     row: dict[str, Any] = {"timestep": step, "env_steps": step * num_envs, "wall_time_s": round(wall, 3)}
     row.update(stats.summary())
     for tag, values in agent.tracking_data.items():
+        if tag.startswith(_OWN_TAGS):
+            continue
         finite = [float(v) for v in values]
         if finite:
             row[column_name(tag)] = float(np.mean(finite))

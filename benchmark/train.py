@@ -59,6 +59,7 @@ def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str 
     import torch  # noqa: PLC0415
     from skrl.utils import set_seed  # noqa: PLC0415
 
+    from agents.interface import init_for_loop  # noqa: PLC0415
     from agents.registry import build_agent  # noqa: PLC0415
     from benchmark import loop  # noqa: PLC0415
     from benchmark.policy_eval import evaluate  # noqa: PLC0415
@@ -84,10 +85,7 @@ def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str 
                 agent = build_agent(spec.algo, cfg, observation_space=handle.env.observation_space,
                                     action_space=handle.env.action_space, num_envs=handle.num_envs,
                                     device=device)
-                agent.cfg.experiment.write_interval = 0  # the loop logs; skrl's per-step tracking is off
-                agent.cfg.experiment.checkpoint_interval = 0
-                agent.write_interval = agent.checkpoint_interval = 0
-                agent.init()
+                init_for_loop(agent)
                 start, wall = loop.restore_checkpoint(agent, run)
                 attempt["resumed_from_timestep"] = start
                 every = log_interval(spec, cfg)
