@@ -93,11 +93,21 @@ def select_asset_root(mode: str = "auto") -> AssetSource:
     return AssetSource("local-standins", str(root))
 
 
-def missing_assets(usd_paths: list[str], source: AssetSource) -> list[str]:
-    """The USD paths of a task that are absent under a local root (nothing is checked on the cloud)."""
+def missing_assets(usd_paths: list[str], source: AssetSource, config_root: str) -> list[str]:
+    """The task's USD files absent under ``source`` (nothing is checked on the cloud).
+
+    ``config_root`` is the root Isaac Lab resolved its config paths against; paths under it are
+    checked relative to ``source.root``, so the check holds even if Isaac Lab was imported first.
+    """
     if source.kind == "cloud":
         return []
-    return [p for p in usd_paths if "://" not in p and not Path(p).exists()]
+    missing = []
+    for path in usd_paths:
+        if path.startswith(config_root):
+            path = str(Path(source.root) / path[len(config_root):].lstrip("/"))
+        if "://" in path or not Path(path).exists():
+            missing.append(path)
+    return missing
 
 
 def _site_file(package: str, *parts: str) -> Path:

@@ -79,8 +79,15 @@ def required_usd_paths(cfg: Any) -> list[str]:
     return sorted(set(found))
 
 
+def config_asset_root() -> str:
+    """The asset root Isaac Lab resolved when it was imported (it reads the variable only then)."""
+    from isaaclab.utils.assets import NUCLEUS_ASSET_ROOT_DIR  # noqa: PLC0415
+
+    return NUCLEUS_ASSET_ROOT_DIR
+
+
 def check_assets(task: Task, cfg: Any, source: AssetSource) -> None:
-    missing = missing_assets(required_usd_paths(cfg), source)
+    missing = missing_assets(required_usd_paths(cfg), source, config_asset_root())
     if missing:
         names = "\n  ".join(missing)
         raise UserError(
@@ -98,6 +105,9 @@ def open_env(task: Task, *, num_envs: int, device: str, seed: int, asset_mode: s
     """Create the task's Isaac Lab environment; closes the simulation on exit."""
     source = select_asset_root(asset_mode)
     cfg = load_env_cfg(task, num_envs=num_envs, device=device, seed=seed)
+    if config_asset_root().rstrip("/") != source.root.rstrip("/"):
+        raise RuntimeError(f"Isaac Lab was imported before the asset root was chosen: it reads "
+                           f"{config_asset_root()}, this run needs {source.root}")
     check_assets(task, cfg, source)
 
     import gymnasium as gym  # noqa: PLC0415

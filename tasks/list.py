@@ -1,0 +1,53 @@
+"""List the benchmark's tasks and whether each can run on this machine.
+
+    python -m tasks.list [--assets auto|local|cloud]
+
+"Can run here" means every USD asset the task's Isaac Lab config names is under the asset root
+this machine would use (the cloud root is assumed complete when it is reachable).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+
+from benchmark.errors import cli_main
+from tasks.assets import MODES, missing_assets, select_asset_root
+from tasks.registry import all_tasks
+
+
+def availability(asset_mode: str = "auto") -> tuple[str, dict[str, str]]:
+    """(asset source description, {task: "yes" or "no: <n> missing assets, e.g. ..."})."""
+    from tasks.isaaclab_env import config_asset_root, load_env_cfg, required_usd_paths  # noqa: PLC0415
+
+    source = select_asset_root(asset_mode)
+    out = {}
+    for task in all_tasks().values():
+        with contextlib.redirect_stdout(io.StringIO()):
+            cfg = load_env_cfg(task, num_envs=1, device="cpu", seed=0)
+        missing = missing_assets(required_usd_paths(cfg), source, config_asset_root())
+        first = missing[0].removeprefix(source.root).lstrip("/") if missing else ""
+        out[task.name] = "yes" if not missing else f"no: {len(missing)} asset(s) missing, e.g. {first}"
+    return f"{source.kind} ({source.root})", out
+
+
+@cli_main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks.list", description=__doc__.split("\n")[0])
+    parser.add_argument("--assets", default="auto", choices=MODES)
+    args = parser.parse_args(argv)
+    source, can_run = availability(args.assets)
+    print(f"asset root: {source}\n")
+    header = f"{'task':14} {'group':13} {'role':16} {'Isaac Lab 3.0 id':40} {'Isaac Lab 2.x id':40} {'s':>4} {'a':>3}  can run here"
+    print(header)
+    print("-" * len(header))
+    for t in all_tasks().values():
+        print(f"{t.name:14} {t.group:13} {t.role:16} {t.isaaclab_id:40} {t.isaaclab2_id:40} {t.obs_dim:>4} "
+              f"{t.act_dim:>3}  {can_run[t.name]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
