@@ -110,7 +110,7 @@ def _check_type(key: str, old: Any, new: Any) -> Any:
     if isinstance(old, list) and isinstance(new, list) and all(isinstance(v, int) and v > 0 for v in new):
         return new
     if type(old) is not type(new):
-        raise UserError(f"override {key}={new!r}: expected a {type(old).__name__} like {old!r}")
+        raise UserError(f"override {key}={new!r}: expected {type(old).__name__}, like {old!r}")
     return new
 
 

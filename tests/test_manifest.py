@@ -1,0 +1,44 @@
+"""Experiment manifests: the smoke manifest expands; each kind of bad manifest is rejected early."""
+
+import pytest
+
+from benchmark.errors import UserError
+from benchmark.manifest import available, load
+
+
+def test_smoke_manifest_expands_to_the_classic_four():
+    m = load("smoke")
+    runs = m.runs()
+    assert [r.algo for r in runs] == ["ppo", "ddpg", "td3", "sac"]
+    assert {(r.task, r.num_envs, r.seed, r.timesteps) for r in runs} == {("cartpole", 1024, 0, 2400)}
+    assert "smoke" in available()
+
+
+def test_grid_expands_every_combination(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text("name: g\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0, 1]\n"
+                    "grid: {actor_lr: [0.001, 0.0003], rollouts: [16, 32]}\n")
+    runs = load(str(path)).runs()
+    assert len(runs) == 8
+    assert len({r.run_id for r in runs}) == 8
+
+
+@pytest.mark.parametrize("body,message", [
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nepochs: 3\n", "unknown key 'epochs'; valid: name"),
+    ("name: x\ntasks: [cartpol]\nalgorithms: [ppo]\nseeds: [0]\n", "invalid task 'cartpol'; valid: cartpole"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [dpo]\nseeds: [0]\n", "invalid algorithm 'dpo'; valid: ppo"),
+    ("name: x\ntasks: []\nalgorithms: [ppo]\nseeds: [0]\n", "key 'tasks' is an empty list"),
+    ("name: x\ntasks: cartpole\nalgorithms: [ppo]\nseeds: [0]\n", "key 'tasks' must be a list"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nnum_envs: many\n", "key 'num_envs' must be a int"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nnum_envs: 0\n", "invalid number of environments 0"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ngrid: {lr: [1]}\n", "invalid agent setting 'lr'"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ngrid: {actor_lr: []}\n", "grid key 'actor_lr'"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\n", "missing required key 'seeds'"),
+    ("- just\n- a list\n", "expected a mapping"),
+])
+def test_bad_manifests_name_the_file_and_the_key(tmp_path, body, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(body)
+    with pytest.raises(UserError) as err:
+        load(str(path))
+    assert str(path) in str(err.value) and message in str(err.value)
