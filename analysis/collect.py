@@ -44,9 +44,9 @@ def collect(runs_root: Path, run_ids: list[str] | None = None) -> pd.DataFrame:
     """One row per run directory under ``runs_root`` (restricted to ``run_ids`` when given)."""
     runs_root = Path(runs_root)
     dirs = sorted(p for p in runs_root.iterdir() if p.is_dir()) if runs_root.exists() else []
-    if run_ids is not None:
-        wanted = set(run_ids)
-        dirs = [d for d in dirs if d.name in wanted]
+    if run_ids is not None:  # keep the caller's (the manifest's) order
+        by_name = {d.name: d for d in dirs}
+        dirs = [by_name[r] for r in run_ids if r in by_name]
     rows = [r for r in (_row(d) for d in dirs) if r is not None]
     frame = pd.DataFrame(rows)
     return frame.reindex(columns=COLUMNS + sorted(c for c in frame.columns if c not in COLUMNS))

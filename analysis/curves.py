@@ -4,6 +4,7 @@ line per algorithm (mean over seeds, shaded +- one std across seeds), one panel 
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -52,7 +53,7 @@ def plot_curves(runs: pd.DataFrame, out: Path, title: str) -> Path:
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(tasks):]:
         ax.axis("off")
-    fig.suptitle(title)
+    fig.suptitle(textwrap.fill(title, width=int(60 * cols)), fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)

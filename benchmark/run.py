@@ -59,7 +59,7 @@ def execute(runs: list[tuple[RunSpec, RunDir]], device: str, workers: int) -> di
     active: list[tuple[RunSpec, RunDir, subprocess.Popen, object]] = []
 
     def refresh() -> None:
-        bar.set_postfix(done=done, failed=failed, left=len(runs) - done - failed, refresh=True)
+        bar.set_postfix(done=done, failed=failed, left=len(runs) - done - failed, refresh=False)
 
     refresh()
     while pending or active:
@@ -82,12 +82,12 @@ def execute(runs: list[tuple[RunSpec, RunDir]], device: str, workers: int) -> di
             outcome[spec.run_id] = status
             if status in DONE_STATUSES:
                 done += 1
-                bar.update(1)
+                bar.write(f"{status:9} {spec.run_id}")
             else:
                 failed += 1
-                bar.write(f"FAILED {spec.run_id} (exit {proc.returncode}); see {run.path / 'train.log'}")
-            bar.write(f"{status:9} {spec.run_id}")
+                bar.write(f"FAILED    {spec.run_id} ({status}, exit {proc.returncode}); see {run.path / 'train.log'}")
             refresh()
+            bar.update(1)
     bar.close()
     return outcome
 
