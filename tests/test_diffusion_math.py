@@ -1,0 +1,97 @@
+"""The diffusion core against closed forms and brute force."""
+
+import math
+
+import pytest
+import torch
+
+from agents.diffusion.denoiser import Denoiser, sinusoidal_embedding
+from agents.diffusion.sampler import denoising_loss, sample
+from agents.diffusion.schedules import SCHEDULES, NoiseSchedule, cosine_betas, linear_betas, vp_betas
+
+
+def test_schedule_closed_forms():
+    assert torch.allclose(linear_betas(3), torch.tensor([1e-4, 0.01005, 2e-2], dtype=torch.float64))
+    k, s = 5, 0.008
+    abar = [math.cos(((t / k) + s) / (1 + s) * math.pi / 2) ** 2 / math.cos(s / (1 + s) * math.pi / 2) ** 2
+            for t in range(k + 1)]
+    expected = [1 - abar[i + 1] / abar[i] for i in range(k)]
+    assert torch.allclose(cosine_betas(k), torch.tensor(expected, dtype=torch.float64).clamp(max=0.999))
+    b = vp_betas(4)
+    assert torch.allclose(b[0], torch.tensor(1 - math.exp(-0.1 / 4 - 0.5 * 9.9 * 1 / 16), dtype=torch.float64))
+    for kind in SCHEDULES:
+        sched = NoiseSchedule(kind, 20)
+        assert torch.all(sched.betas > 0) and torch.all(sched.betas < 1)
+        assert torch.all(sched.abar[1:] < sched.abar[:-1])
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_forward_noising_moments(kind):
+    torch.manual_seed(0)
+    sched = NoiseSchedule(kind, 10)
+    x0 = torch.tensor([[0.7, -0.3]]).expand(200_000, 2)
+    for k in (0, 4, 9):
+        kk = torch.full((x0.shape[0],), k)
+        xk = sched.q_sample(x0, kk, torch.randn_like(x0))
+        assert torch.allclose(xk.mean(0), sched.sqrt_abar[k] * x0[0], atol=6e-3)
+        assert torch.allclose(xk.var(0), (1 - sched.abar[k]).expand(2), rtol=2e-2, atol=1e-4)
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_posterior_is_the_bayes_product_of_gaussians(kind):
+    """q(x_{k-1}|x_k,x_0) ∝ N(x_k; sqrt(a_k) x_{k-1}, b_k) N(x_{k-1}; sqrt(abar_{k-1}) x_0, 1-abar_{k-1})."""
+    sched = NoiseSchedule(kind, 8)
+    x0, xk = torch.tensor([[0.4]]), torch.tensor([[-1.1]])
+    for k in range(1, 8):
+        a, b = sched.alphas[k].double(), sched.betas[k].double()
+        abar_prev = sched.abar_prev[k].double()
+        precision = a / b + 1 / (1 - abar_prev)
+        mean = (math.sqrt(a) * xk.double() / b + math.sqrt(abar_prev) * x0.double() / (1 - abar_prev)) / precision
+        got_mean, got_log_var = sched.posterior(x0, xk, torch.tensor([k]))
+        assert torch.allclose(got_mean.double(), mean, rtol=1e-4)
+        assert torch.allclose(got_log_var.double().exp(), 1 / precision, rtol=1e-4)
+
+
+def test_x0_prediction_inverts_noising():
+    sched = NoiseSchedule("cosine", 10)
+    x0, eps, k = torch.randn(5, 3), torch.randn(5, 3), torch.arange(5)
+    assert torch.allclose(sched.predict_x0(sched.q_sample(x0, k, eps), k, eps), x0, atol=1e-4)
+
+
+class OracleDenoiser(Denoiser):
+    """Predicts the noise exactly for a point mass at ``target``: the chain must land on it."""
+
+    def __init__(self, sched, target):
+        super().__init__(obs_dim=1, act_dim=target.shape[-1], hidden=[4])
+        self.sched, self.target = sched, target
+
+    def forward(self, x, state, k):
+        return (x - self.sched.sqrt_abar[k].unsqueeze(-1) * self.target) / self.sched.sqrt_one_minus_abar[k].unsqueeze(-1)
+
+
+@pytest.mark.parametrize("kind", SCHEDULES)
+def test_sampler_with_an_oracle_lands_on_the_target_batched(kind):
+    sched = NoiseSchedule(kind, 10)
+    target = torch.tensor([0.5, -0.25])
+    out = sample(OracleDenoiser(sched, target), sched, torch.zeros(7, 1), num=6)
+    assert out.shape == (7, 6, 2)
+    assert torch.allclose(out, target.expand(7, 6, 2), atol=1e-4)
+
+
+def test_sampler_clamps_and_is_differentiable_only_when_asked():
+    torch.manual_seed(0)
+    sched, net = NoiseSchedule("vp", 5), Denoiser(3, 2, [16])
+    s = torch.randn(4, 3)
+    out = sample(net, sched, s, num=3)
+    assert out.abs().max() <= 1 and not out.requires_grad
+    out = sample(net, sched, s, grad=True)
+    out.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+
+
+def test_sinusoidal_embedding_and_loss_shapes():
+    emb = sinusoidal_embedding(torch.tensor([0, 3]), 16)
+    assert emb.shape == (2, 16) and torch.allclose(emb[0, 8:], torch.ones(8))
+    net, sched = Denoiser(3, 2, [8]), NoiseSchedule("linear", 5)
+    loss = denoising_loss(net, sched, torch.rand(6, 2), torch.randn(6, 3), weights=torch.ones(6))
+    assert loss.dim() == 0 and torch.isfinite(loss)
