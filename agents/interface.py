@@ -13,8 +13,9 @@ Every agent, the classic four (skrl's own classes) and the diffusion agents alik
 - ``checkpoint_modules``: ``{name: module with state_dict/load_state_dict}``;
 - ``tracking_data``: ``{tag: [values]}``; the loop reads and clears it every log interval.
 
-For evaluation an agent may define ``act_deterministic(observations) -> actions``; otherwise the
-policy model's mean action (Gaussian) or its action (deterministic models) is used.
+For evaluation an agent may define ``act_eval(observations) -> actions``, the action its original
+implementation evaluates with (e.g. QVPO's best of 32 candidates by Q); otherwise the policy
+model's mean action (Gaussian) or its action (deterministic models) is used.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ import torch
 
 
 @torch.no_grad()
-def deterministic_action(agent, observations: torch.Tensor) -> torch.Tensor:
-    if hasattr(agent, "act_deterministic"):
-        return agent.act_deterministic(observations)
+def evaluation_action(agent, observations: torch.Tensor) -> torch.Tensor:
+    if hasattr(agent, "act_eval"):
+        return agent.act_eval(observations)
     inputs = {"observations": agent._observation_preprocessor(observations), "states": None}
     actions, outputs = agent.policy.act(inputs, role="policy")
     return outputs.get("mean_actions", actions)

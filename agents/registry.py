@@ -16,7 +16,7 @@ from agents.config import ResolvedConfig, resolve
 from benchmark.errors import invalid
 from tasks.registry import Task
 
-ALGORITHMS = ("ppo", "ddpg", "td3", "sac")
+ALGORITHMS = ("ppo", "ddpg", "td3", "sac", "dipo", "qvpo", "dacer", "genpo")
 
 
 def algorithm_module(name: str) -> ModuleType:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.interface import deterministic_action, init_for_loop, load_module_states, module_states
+from agents.interface import evaluation_action, init_for_loop, load_module_states, module_states
 from agents.registry import ALGORITHMS, build_agent, resolve_config
 from tasks.registry import get_task
 
@@ -49,7 +49,14 @@ def test_off_policy_agents_use_table_12(algo):
 @pytest.mark.parametrize("algo", ALGORITHMS)
 def test_each_agent_updates_with_finite_losses(algo):
     torch.manual_seed(0)
-    overrides = {"rollouts": 4, "mini_batches": 2} if algo == "ppo" else {"batch_size": 32, "random_timesteps": 1}
+    overrides = ({"rollouts": 4, "mini_batches": 2} if algo in ("ppo", "genpo")
+                 else {"batch_size": 32, "random_timesteps": 1})
+    if algo in ("dipo", "qvpo", "dacer"):
+        overrides["diffusion_steps"] = 5
+    if algo == "qvpo":
+        overrides["sampling_number"] = 8
+    if algo == "dacer":
+        overrides.update(entropy_samples=50, entropy_states=4)
     _, agent = _build(algo, overrides)
     agent.enable_training_mode(True)
     obs = torch.randn(8, 4)
@@ -75,8 +82,14 @@ def test_checkpoint_state_round_trips(algo):
     _, a = _build(algo)
     _, b = _build(algo)
     obs = torch.randn(5, 4)
-    deterministic_action(a, obs)  # skrl's instantiated models are lazy: materialize a's weights first
+    evaluation_action(a, obs)  # skrl's instantiated models are lazy: materialize a's weights first
     load_module_states(b, module_states(a))  # b is still lazy, as a freshly built agent on resume is
-    assert torch.equal(deterministic_action(a, obs), deterministic_action(b, obs))
+    actions = []
+    for agent in (a, b):
+        torch.manual_seed(1)  # diffusion agents evaluate with sampled chains
+        actions.append(evaluation_action(agent, obs))
+    assert torch.equal(*actions)
     if algo == "sac":
         assert "log_entropy_coefficient" in module_states(a)
+    if algo == "dacer":
+        assert "log_alpha" in module_states(a)
