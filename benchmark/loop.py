@@ -118,6 +118,7 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
     stats = EpisodeStats(num_envs, device)
     agent.enable_training_mode(True)
     obs, _ = env.reset()
+    nonfinite_action = torch.zeros((), dtype=torch.bool, device=device)  # checked at log time: no per-step sync
     last_row: dict[str, Any] = {}
     t0 = time.perf_counter()
     bar = tqdm(total=settings.timesteps, initial=start_timestep, disable=not settings.progress,
@@ -127,6 +128,7 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
             agent.pre_interaction(timestep=t, timesteps=settings.timesteps)
             with torch.no_grad():
                 actions, _ = agent.act(obs, None, timestep=t, timesteps=settings.timesteps)
+                nonfinite_action |= ~torch.isfinite(actions).all()
                 next_obs, rewards, terminated, truncated, infos = env.step(actions)
                 done = terminated | truncated
                 final = infos.get("final_obs")
@@ -148,6 +150,8 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
                 bar.set_postfix(ret=f"{last_row['return_mean']:.2f}", refresh=False)
                 if on_log:
                     on_log(last_row)
+                if bool(nonfinite_action):
+                    raise Diverged(step, "the policy produced a non-finite action")
                 _check_finite(agent, last_row, step)
                 if step % settings.checkpoint_interval == 0 or step == settings.timesteps:
                     save_checkpoint(agent, run, step, last_row["wall_time_s"])

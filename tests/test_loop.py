@@ -99,3 +99,12 @@ def test_non_finite_parameter_is_divergence(tmp_path):
         agent.net.weight[0, 0] = float("inf")
     with pytest.raises(loop.Diverged, match="net.weight"):
         _train(tmp_path, agent, env, timesteps=4)
+
+
+def test_non_finite_action_is_divergence(tmp_path):
+    class NaNActions(RecordingAgent):
+        def act(self, obs, states, *, timestep, timesteps):
+            return torch.full((obs.shape[0], 2), float("nan")), {}
+
+    with pytest.raises(loop.Diverged, match="non-finite action"):
+        _train(tmp_path, NaNActions(), FakeVecEnv(num_envs=2), timesteps=4)
