@@ -6,11 +6,12 @@ from benchmark.errors import UserError
 from benchmark.manifest import available, load
 
 
-def test_smoke_manifest_expands_to_the_classic_four():
+def test_smoke_manifest_expands_to_all_eight_algorithms_with_their_budgets():
     m = load("smoke")
     runs = m.runs()
-    assert [r.algo for r in runs] == ["ppo", "ddpg", "td3", "sac"]
-    assert {(r.task, r.num_envs, r.seed, r.timesteps) for r in runs} == {("cartpole", 1024, 0, 2400)}
+    assert [r.algo for r in runs] == ["ppo", "ddpg", "td3", "sac", "dipo", "qvpo", "dacer", "genpo"]
+    assert {(r.task, r.num_envs, r.seed) for r in runs} == {("cartpole", 1024, 0)}
+    assert {r.algo: r.timesteps for r in runs}["qvpo"] == 320 and runs[0].timesteps == 1600
     assert "smoke" in available()
 
 
@@ -35,6 +36,8 @@ def test_grid_expands_every_combination(tmp_path):
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ngrid: {actor_lr: []}\n", "grid key 'actor_lr'"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\n", "missing required key 'seeds'"),
     ("- just\n- a list\n", "expected a mapping"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nbudgets: {sac: 10}\n", "budgets names 'sac'"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nbudgets: {ppo: 0}\n", "budget of 'ppo'"),
 ])
 def test_bad_manifests_name_the_file_and_the_key(tmp_path, body, message):
     path = tmp_path / "bad.yaml"
