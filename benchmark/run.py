@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -26,11 +27,13 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path("results")
 
 
-def train_command(spec: RunSpec, run_dir: Path, device: str) -> list[str]:
+def train_command(spec: RunSpec, run_dir: Path, device: str, workers: int = 1) -> list[str]:
     cmd = [sys.executable, "-m", "benchmark.train", "--task", spec.task, "--algo", spec.algo,
            "--num-envs", str(spec.num_envs), "--seed", str(spec.seed), "--timesteps", str(spec.timesteps),
            "--eval-episodes", str(spec.eval_episodes), "--device", device, "--run-dir", str(run_dir),
            "--no-progress"]
+    if workers > 1:  # share the cores: oversubscribed torch threads spin and slow every op many times over
+        cmd += ["--threads", str(max(1, (os.cpu_count() or 1) // workers))]
     for key, value in spec.overrides:
         cmd += ["--set", f"{key}={json.dumps(value)}"]
     return cmd
@@ -68,7 +71,7 @@ def execute(runs: list[tuple[RunSpec, RunDir]], device: str, workers: int) -> di
             run.path.mkdir(parents=True, exist_ok=True)
             log = open(run.path / "train.log", "a")
             bar.write(f"start {spec.run_id}")
-            proc = subprocess.Popen(train_command(spec, run.path, device), cwd=ROOT, stdout=log,
+            proc = subprocess.Popen(train_command(spec, run.path, device, workers), cwd=ROOT, stdout=log,
                                     stderr=subprocess.STDOUT)
             active.append((spec, run, proc, log))
         time.sleep(0.5)

@@ -17,7 +17,7 @@ from typing import Any
 from benchmark import provenance
 from benchmark.errors import cli_main
 from benchmark.rundir import DONE_STATUSES, RunDir, atomic_write_json
-from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, validate_device
+from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, positive, validate_device
 from tasks.assets import MODES
 
 DEFAULT_ROOT = Path("results") / "runs"
@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", type=Path, default=None, help="exact run directory (default: OUT/<run id>)")
     p.add_argument("--assets", default="auto", choices=MODES,
                    help="asset root: auto (cloud if reachable, else local stand-ins), local or cloud")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's choice; use 1 when several runs share the cores)")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -147,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
     spec = RunSpec.create(task=args.task, algo=args.algo, num_envs=args.num_envs, seed=args.seed,
                           timesteps=args.timesteps, overrides=overrides, eval_episodes=args.eval_episodes)
     device = validate_device(args.device)
+    if args.threads is not None:
+        import torch  # noqa: PLC0415
+
+        torch.set_num_threads(positive("number of threads", args.threads))
     run = RunDir(args.run_dir or spec.run_dir(args.out))
     status = run.status()
     if status in DONE_STATUSES:
