@@ -1,4 +1,7 @@
-"""Final evaluation: mean episode return of the deterministic policy over a fixed number of episodes.
+"""Final evaluation: mean episode return of the evaluation policy over a fixed number of episodes.
+
+The evaluation policy is deterministic for the classic agents (the mean action) and is what each
+diffusion algorithm's original evaluates with (see ``agents.interface.evaluation_action``).
 
 All environments are reset together, then each runs its first ``ceil(episodes / num_envs)``
 episodes under the deterministic policy (mean action); an episode that starts after an environment
@@ -13,7 +16,7 @@ from typing import Any
 
 import torch
 
-from agents.interface import deterministic_action
+from agents.interface import evaluation_action
 
 
 @torch.no_grad()
@@ -31,7 +34,7 @@ def evaluate(agent, env, unwrapped, *, episodes: int, max_episode_length: int) -
     lengths: list[torch.Tensor] = []
     max_steps = per_env * (max_episode_length + 1) + 1
     for _ in range(max_steps):
-        actions = deterministic_action(agent, obs)
+        actions = evaluation_action(agent, obs)
         obs, rewards, terminated, truncated, _ = env.step(actions)
         ret += rewards.view(-1)
         length += 1
@@ -52,6 +55,6 @@ def evaluate(agent, env, unwrapped, *, episodes: int, max_episode_length: int) -
         "return_mean": float(all_returns.mean()) if all_returns.numel() else math.nan,
         "return_std": float(all_returns.std(unbiased=False)) if all_returns.numel() else math.nan,
         "length_mean": float(all_lengths.mean()) if all_lengths.numel() else math.nan,
-        "policy": "deterministic (mean action)",
+        "policy": getattr(agent, "evaluation_policy", "deterministic (mean action)"),
         "returns": [round(float(r), 5) for r in all_returns],
     }

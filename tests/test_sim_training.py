@@ -90,3 +90,39 @@ def test_sigkill_then_rerun_resumes_from_the_checkpoint(cli, tmp_path):
     assert len(meta["attempts"]) == 2 and meta["attempts"][1]["resumed_from_timestep"] >= 48
     steps = pd.read_csv(run_dir / "metrics.csv")["timestep"].tolist()
     assert steps == sorted(set(steps)) and steps[-1] == 480
+
+
+def test_injected_nan_ends_the_run_as_diverged_with_metrics_kept(cli, tmp_path):
+    run_dir = tmp_path / "nan"
+    result = _train(cli, run_dir, "ppo", "--num-envs", "64", "--timesteps", "64", "--set", "actor_lr=nan")
+    assert result.returncode == 0, result.stdout + result.stderr  # a diverged run is a result, not a crash
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "diverged"
+    assert meta["divergence"]["timestep"] == 32 and "not finite" in meta["divergence"]["reason"] + "nan"
+    assert "final_eval" not in meta
+    assert pd.read_csv(run_dir / "metrics.csv")["timestep"].tolist() == [16, 32]
+
+
+def test_genpo_learns_cartpole(cli, tmp_path):
+    run_dir = tmp_path / "genpo"
+    result = _train(cli, run_dir, "genpo", "--num-envs", "1024", "--timesteps", "1200")
+    assert result.returncode == 0, result.stdout + result.stderr
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "finished"
+    assert meta["final_eval"]["return_mean"] >= 3.0  # the review: 3.79 +- 1.45 (Table 4)
+    assert meta["agent_config"]["values"]["diffusion_steps"] == 5
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    assert metrics["loss_compression_loss"].notna().all()
+
+
+@pytest.mark.parametrize("algo", ["dipo", "qvpo", "dacer"])
+def test_off_policy_diffusion_agents_short_run(cli, tmp_path, algo):
+    run_dir = tmp_path / algo
+    result = _train(cli, run_dir, algo, "--num-envs", "256", "--timesteps", "32", "--eval-episodes", "256")
+    assert result.returncode == 0, result.stdout + result.stderr
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "finished" and math.isfinite(meta["final_eval"]["return_mean"])
+    metrics = pd.read_csv(run_dir / "metrics.csv")
+    losses = metrics[[c for c in metrics.columns if c.startswith("loss_")]].to_numpy().ravel()
+    losses = losses[~pd.isna(losses)]
+    assert len(losses) and all(math.isfinite(v) for v in losses)
