@@ -8,7 +8,8 @@ clamped to [-1, 1]; the improved actions are *written back* into the memory, so 
 accumulate across updates (as the original). The actor loss is the epsilon-prediction MSE on the
 improved actions (review Eq. 3). Critic: twin Q, clipped double-Q target whose next actions come from
 a Polyak-averaged target actor running the full chain. Cosine schedule, K = 100 (review Table 9).
-Acting and evaluation sample the chain, as the original does.
+Acting samples the chain; evaluation runs it from a random x_K without per-step noise, as the
+original does. The original treats time-outs as terminal; here they bootstrap.
 """
 
 from __future__ import annotations
