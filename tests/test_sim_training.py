@@ -49,10 +49,15 @@ def test_ppo_learns_cartpole_and_a_rerun_does_nothing(cli, tmp_path):
     assert (run_dir / "run.json").read_text() == before
 
 
-@pytest.mark.parametrize("algo", ["ddpg", "td3", "sac"])
+# the off-policy diffusion agents' updates are costlier on the CPU: shorter runs
+SHORT = {"ddpg": 64, "td3": 64, "sac": 64, "dipo": 32, "qvpo": 32, "dacer": 32}
+
+
+@pytest.mark.parametrize("algo", SHORT)
 def test_off_policy_short_run(cli, tmp_path, algo):
     run_dir = tmp_path / algo
-    result = _train(cli, run_dir, algo, "--num-envs", "256", "--timesteps", "64", "--eval-episodes", "256")
+    result = _train(cli, run_dir, algo, "--num-envs", "256", "--timesteps", str(SHORT[algo]),
+                    "--eval-episodes", "256")
     assert result.returncode == 0, result.stdout + result.stderr
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "finished"
@@ -116,16 +121,3 @@ def test_genpo_learns_cartpole(cli, tmp_path):
     assert meta["agent_config"]["values"]["diffusion_steps"] == 5
     metrics = pd.read_csv(run_dir / "metrics.csv")
     assert metrics["loss_compression_loss"].notna().all()
-
-
-@pytest.mark.parametrize("algo", ["dipo", "qvpo", "dacer"])
-def test_off_policy_diffusion_agents_short_run(cli, tmp_path, algo):
-    run_dir = tmp_path / algo
-    result = _train(cli, run_dir, algo, "--num-envs", "256", "--timesteps", "32", "--eval-episodes", "256")
-    assert result.returncode == 0, result.stdout + result.stderr
-    meta = json.loads((run_dir / "run.json").read_text())
-    assert meta["status"] == "finished" and math.isfinite(meta["final_eval"]["return_mean"])
-    metrics = pd.read_csv(run_dir / "metrics.csv")
-    losses = metrics[[c for c in metrics.columns if c.startswith("loss_")]].to_numpy().ravel()
-    losses = losses[~pd.isna(losses)]
-    assert len(losses) and all(math.isfinite(v) for v in losses)
