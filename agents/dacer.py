@@ -141,7 +141,7 @@ class DACER(DiffusionOffPolicyAgent):
             target_sample = batch["rewards"] + gamma * not_done * drawn
         (mu1, sd1), (mu2, sd2) = self.critic(s, a)
         tau = self.config["polyak"]
-        means = [float(sd1.mean()), float(sd2.mean())]
+        means = [sd1.detach().mean().item(), sd2.detach().mean().item()]
         self.sigma_ema = means if self.sigma_ema is None else [(1 - tau) * e + tau * m
                                                               for e, m in zip(self.sigma_ema, means)]
         critic_loss = (dsac_t_loss(mu1, sd1, target, target_sample, self.sigma_ema[0])

@@ -134,7 +134,7 @@ class GenPO(PPO):
 
         sums = {"policy": 0.0, "value": 0.0, "compress": 0.0, "entropy": 0.0}
         steps = 0
-        for epoch in range(self.cfg.learning_epochs):
+        for _ in range(self.cfg.learning_epochs):
             kls = []
             for obs, _, doubled, old_logp, old_values, rets, adv in self.memory.sample(
                     names=self._tensors_names, batch_size=len(self.memory), mini_batches=self.cfg.mini_batches):

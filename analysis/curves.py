@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from analysis.reference import PAPER_ALGO  # noqa: E402
 from tasks.registry import get_task  # noqa: E402
 
 
@@ -43,7 +44,7 @@ def plot_curves(runs: pd.DataFrame, out: Path, title: str) -> Path:
             if curve is None:
                 continue
             x, mean, std = curve
-            line, = ax.plot(x / 1e6, mean, label=f"{algo.upper()} (n={len(group)})")
+            line, = ax.plot(x / 1e6, mean, label=f"{PAPER_ALGO.get(algo, algo)} (n={len(group)})")
             ax.fill_between(x / 1e6, mean - std, mean + std, color=line.get_color(), alpha=0.2)
         t = get_task(task)
         ax.set_title(f"{t.paper_name} ({t.isaaclab_id})")

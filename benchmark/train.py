@@ -56,7 +56,6 @@ def _initial_meta(spec: RunSpec, cfg, device: str) -> dict[str, Any]:
 def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str = "auto",
             progress: bool = True) -> dict[str, Any]:
     """Train, evaluate and finish ``spec`` in ``run`` (resuming if it was interrupted)."""
-    import torch  # noqa: PLC0415
     from skrl.utils import set_seed  # noqa: PLC0415
 
     from agents.interface import init_for_loop  # noqa: PLC0415
@@ -113,7 +112,6 @@ def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str 
         finally:
             attempt["ended_at"] = meta["ended_at"] = provenance.now()
             attempt["status"] = meta["status"]
-            del torch
             run.write_meta(meta)  # the status is the last thing written
     return meta
 

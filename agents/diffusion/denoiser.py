@@ -1,8 +1,9 @@
 """The denoiser: an MLP on (noisy action, state, time embedding) predicting the added noise.
 
 As in DIPO, QVPO and DACER: sinusoidal features of the step index, a small Mish MLP on them
-(t_dim -> time_hidden -> t_dim: 32 -> 256 -> 32 in DIPO and QVPO, 16 -> 32 -> 16 in DACER), then a Mish MLP on concat(x_k, t_emb, state) whose hidden sizes are the
-task's actor layers (the review's Table 10 overrides the originals' 3 x 256).
+(t_dim -> time_hidden -> t_dim: 32 -> 256 -> 32 in DIPO and QVPO, 16 -> 32 -> 16 in DACER), then a
+Mish MLP on concat(x_k, t_emb, state) whose hidden sizes are the task's actor layers (the review's
+Table 10 overrides the originals' 3 x 256).
 """
 
 from __future__ import annotations
