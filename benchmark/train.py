@@ -23,7 +23,7 @@ from tasks.assets import MODES
 DEFAULT_ROOT = Path("results") / "runs"
 
 
-def log_interval(spec: RunSpec, cfg) -> int:
+def log_interval(cfg) -> int:
     """One metrics row per PPO iteration (``rollouts`` steps); off-policy agents use 16 steps."""
     return int(cfg.values.get("rollouts", 16))
 
@@ -87,7 +87,7 @@ def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str 
                 init_for_loop(agent)
                 start, wall = loop.restore_checkpoint(agent, run)
                 attempt["resumed_from_timestep"] = start
-                every = log_interval(spec, cfg)
+                every = log_interval(cfg)
                 settings = loop.LoopSettings(
                     timesteps=spec.timesteps, log_interval=every,
                     checkpoint_interval=max(every, (spec.timesteps // 10) // every * every),
