@@ -25,14 +25,12 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 import torch
-from skrl.agents.torch.ppo import PPO, PPO_CFG
+from skrl.agents.torch.ppo import PPO
 from skrl.agents.torch.ppo.ppo import compute_gae
 from skrl.memories.torch import RandomMemory
 from skrl.models.torch import Model
-from skrl.resources.preprocessors.torch import RunningStandardScaler
-from skrl.resources.schedulers.torch import KLAdaptiveLR
 
-from agents import models
+from agents import models, ppo
 from agents.config import ResolvedConfig
 from agents.diffusion.coupled_flow import CoupledFlow
 
@@ -73,18 +71,7 @@ class GenPO(PPO):
             models={"policy": policy, "value": value},
             memory=RandomMemory(memory_size=cfg["rollouts"], num_envs=num_envs, device=device),
             observation_space=observation_space, action_space=doubled, device=device,
-            cfg=PPO_CFG(
-                rollouts=cfg["rollouts"], learning_epochs=cfg["learning_epochs"], mini_batches=cfg["mini_batches"],
-                discount_factor=cfg["discount"], gae_lambda=cfg["gae_lambda"], learning_rate=cfg["actor_lr"],
-                learning_rate_scheduler=KLAdaptiveLR,
-                learning_rate_scheduler_kwargs={"kl_threshold": cfg["desired_kl"]},
-                grad_norm_clip=cfg["grad_norm_clip"], ratio_clip=cfg["ratio_clip"], value_clip=cfg["value_clip"],
-                entropy_loss_scale=cfg["entropy_coef"], value_loss_scale=cfg["value_loss_coef"],
-                time_limit_bootstrap=cfg["time_limit_bootstrap"],
-                **models.observation_preprocessor(cfg, observation_space, device),
-                **({"value_preprocessor": RunningStandardScaler,
-                    "value_preprocessor_kwargs": {"size": 1, "device": device}} if cfg["value_normalization"] else {}),
-            ),
+            cfg=ppo.skrl_cfg(cfg, observation_space, device),
         )
         self.flow = policy.flow
         self._current_doubled = None

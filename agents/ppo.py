@@ -19,11 +19,9 @@ FAMILY = "on_policy"
 DEFAULTS: dict = {}
 
 
-def build(cfg: ResolvedConfig, *, observation_space, action_space, num_envs: int, device: str) -> PPO:
-    policy = models.gaussian_policy(cfg, observation_space, action_space, device)
-    value = models.state_value(cfg, observation_space, action_space, device)
-    memory = RandomMemory(memory_size=cfg["rollouts"], num_envs=num_envs, device=device)
-    agent_cfg = PPO_CFG(
+def skrl_cfg(cfg: ResolvedConfig, observation_space, device: str) -> PPO_CFG:
+    """skrl's PPO configuration from the resolved config (shared by GenPO)."""
+    return PPO_CFG(
         rollouts=cfg["rollouts"],
         learning_epochs=cfg["learning_epochs"],
         mini_batches=cfg["mini_batches"],
@@ -45,11 +43,17 @@ def build(cfg: ResolvedConfig, *, observation_space, action_space, num_envs: int
             else {}
         ),
     )
+
+
+def build(cfg: ResolvedConfig, *, observation_space, action_space, num_envs: int, device: str) -> PPO:
+    policy = models.gaussian_policy(cfg, observation_space, action_space, device)
+    value = models.state_value(cfg, observation_space, action_space, device)
+    memory = RandomMemory(memory_size=cfg["rollouts"], num_envs=num_envs, device=device)
     return PPO(
         models={"policy": policy, "value": value},
         memory=memory,
         observation_space=observation_space,
         action_space=action_space,
         device=device,
-        cfg=agent_cfg,
+        cfg=skrl_cfg(cfg, observation_space, device),
     )
