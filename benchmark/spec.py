@@ -1,7 +1,8 @@
 """A run's identity: what to train, validated before anything is built, and its stable id.
 
 The id is a hash of the settings that change the result (task, algorithm, environments, seed,
-budget, overrides, evaluation episodes), so planning the same run twice gives the same directory:
+budget, overrides that differ from the defaults, evaluation episodes), so planning the same run
+twice, from one experiment or two, gives the same directory:
 "skip finished, resume interrupted" is a directory check and no run is counted twice. The device
 and the asset root are recorded in ``run.json`` but are not part of the id.
 """
@@ -62,8 +63,10 @@ class RunSpec:
         positive("number of evaluation episodes", eval_episodes)
         if not isinstance(seed, int) or seed < 0:
             raise UserError(f"invalid seed {seed!r}; valid: a non-negative integer")
-        overrides = dict(sorted((overrides or {}).items()))
         resolve_config(algo, t, overrides)  # rejects unknown keys and bad types now
+        defaults = resolve_config(algo, t).values
+        # an override equal to the default is no override: the same run, the same id
+        overrides = {k: v for k, v in sorted((overrides or {}).items()) if defaults.get(k) != v}
         return cls(task=task, algo=algo, num_envs=num_envs, seed=seed,
                    timesteps=timesteps if timesteps is not None else t.default_timesteps,
                    overrides=tuple(overrides.items()), eval_episodes=eval_episodes)
