@@ -1,10 +1,11 @@
 """Experiment manifests (``experiments/<name>.yaml``): parse, validate strictly, expand into runs.
 
-A manifest names tasks, algorithms, seeds, the number of environments, the training budget
-(``timesteps``, with optional per-algorithm ``budgets``), the evaluation, and an optional grid of
-agent-setting overrides (every combination is run). Any mistake
-(an unknown key, task, algorithm or setting, a wrong type, an empty list) is a :class:`UserError`
-that names the file, the key and the valid choices, raised before any run starts.
+A manifest names tasks, algorithms, seeds, the number of environments (one, or a list to sweep),
+the training budget (``timesteps``, with optional per-algorithm ``budgets``), the evaluation
+(``eval_episodes``, and ``evaluate``: zero-shot scenarios run on each trained policy), and an
+optional grid of agent-setting overrides (every combination is run). Any mistake (an unknown key,
+task, algorithm, scenario or setting, a wrong type, an empty list, a run listed twice) is a
+:class:`UserError` that names the file, the key and the valid choices, raised before any run starts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 KEYS = {
     "name": str, "description": str, "tasks": list, "algorithms": list, "seeds": list,
-    "num_envs": int, "timesteps": int, "device": str, "eval_episodes": int, "grid": dict, "budgets": dict,
+    "num_envs": (int, list), "timesteps": int, "device": str, "eval_episodes": int, "grid": dict,
+    "budgets": dict, "evaluate": list,
 }
 REQUIRED = ("name", "tasks", "algorithms", "seeds")
 
@@ -35,26 +37,33 @@ class Manifest:
     tasks: tuple[str, ...]
     algorithms: tuple[str, ...]
     seeds: tuple[int, ...]
-    num_envs: int | None
+    num_envs: tuple[int | None, ...]
     timesteps: int | None
     device: str
     eval_episodes: int
     grid: dict[str, tuple[Any, ...]]
     budgets: dict[str, int] = dataclasses.field(default_factory=dict)  # per-algorithm timesteps
+    evaluate: tuple[str, ...] = ()  # zero-shot scenarios (tasks.scenarios)
 
     def runs(self) -> list[RunSpec]:
-        """Every (task, algorithm, seed, grid point) as a validated run spec, in a stable order."""
+        """Every (task, algorithm, environments, grid point, seed) as a validated run spec, in a
+        stable order."""
         keys = sorted(self.grid)
         points = [dict(zip(keys, values)) for values in itertools.product(*(self.grid[k] for k in keys))]
-        specs = []
-        for task, algo, seed, point in itertools.product(self.tasks, self.algorithms, self.seeds, points):
+        specs: dict[str, RunSpec] = {}
+        for task, algo, num_envs, point, seed in itertools.product(self.tasks, self.algorithms, self.num_envs,
+                                                                   points, self.seeds):
             try:
-                specs.append(RunSpec.create(task=task, algo=algo, num_envs=self.num_envs, seed=seed,
-                                            timesteps=self.budgets.get(algo, self.timesteps), overrides=point,
-                                            eval_episodes=self.eval_episodes))
+                spec = RunSpec.create(task=task, algo=algo, num_envs=num_envs, seed=seed,
+                                      timesteps=self.budgets.get(algo, self.timesteps), overrides=point,
+                                      eval_episodes=self.eval_episodes)
             except UserError as err:
                 raise UserError(f"{self.path}: {err}") from None
-        return specs
+            if spec.run_id in specs:
+                raise UserError(f"{self.path}: run {spec.run_id} is listed twice (a repeated task, "
+                                f"algorithm, seed, environment count or grid value)")
+            specs[spec.run_id] = spec
+        return list(specs.values())
 
 
 def available() -> list[str]:
@@ -77,13 +86,16 @@ def load(name_or_path: str) -> Manifest:
         if key not in KEYS:
             raise UserError(f"{path}: unknown key {key!r}; valid: {', '.join(KEYS)}")
         if not isinstance(value, KEYS[key]) or isinstance(value, bool):
-            raise UserError(f"{path}: key {key!r} must be a {KEYS[key].__name__}, got {value!r}")
+            kinds = " or ".join(t.__name__ for t in _kinds(KEYS[key]))
+            raise UserError(f"{path}: key {key!r} must be a {kinds}, got {value!r}")
     for key in REQUIRED:
         if key not in data:
             raise UserError(f"{path}: missing required key {key!r}")
-    for key in ("tasks", "algorithms", "seeds"):
-        if not data[key]:
+    for key in ("tasks", "algorithms", "seeds", "num_envs", "evaluate"):
+        if isinstance(data.get(key), list) and not data[key]:
             raise UserError(f"{path}: key {key!r} is an empty list")
+    num_envs = data.get("num_envs")
+    num_envs = tuple(num_envs) if isinstance(num_envs, list) else (num_envs,)
     grid = data.get("grid") or {}
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
@@ -98,9 +110,31 @@ def load(name_or_path: str) -> Manifest:
     manifest = Manifest(
         name=data["name"], path=path, description=data.get("description", ""),
         tasks=tuple(data["tasks"]), algorithms=tuple(data["algorithms"]), seeds=tuple(data["seeds"]),
-        num_envs=data.get("num_envs"), timesteps=data.get("timesteps"), device=data.get("device", "cpu"),
+        num_envs=num_envs, timesteps=data.get("timesteps"), device=data.get("device", "cpu"),
         eval_episodes=data.get("eval_episodes", DEFAULT_EVAL_EPISODES),
         grid={k: tuple(v) for k, v in grid.items()}, budgets=dict(budgets),
+        evaluate=tuple(data.get("evaluate") or ()),
     )
     manifest.runs()  # validates every task, algorithm, seed and override now
+    if manifest.evaluate:
+        _check_scenarios(manifest)
     return manifest
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _check_scenarios(manifest: Manifest) -> None:
+    """Every scenario must exist and start from a task the manifest trains."""
+    from tasks.scenarios import get_scenario  # noqa: PLC0415
+
+    for name in manifest.evaluate:
+        try:
+            scenario = get_scenario(name)
+        except UserError as err:
+            raise UserError(f"{manifest.path}: key 'evaluate': {err}") from None
+        if scenario.source_task not in manifest.tasks:
+            raise UserError(f"{manifest.path}: scenario {name!r} evaluates policies trained on "
+                            f"{scenario.source_task!r}, which is not among the tasks; valid tasks: "
+                            f"{', '.join(manifest.tasks)}")

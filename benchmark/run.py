@@ -1,113 +1,211 @@
-"""Run an experiment manifest: every run in its own process, finished runs skipped, interrupted
-ones resumed, failures isolated; then the results table and learning-curve plot.
+"""Run an experiment manifest: every run in its own process, locally or on a Ray cluster; finished
+runs skipped, interrupted ones resumed, failures recorded and isolated; then the zero-shot
+evaluations the manifest asks for, and the report.
 
-    python -m benchmark.run --exp smoke [--dry-run] [--workers N]
+    python -m benchmark.run --exp smoke [--dry-run] [--filter algo=ppo,sac] [--workers N]
+    python -m benchmark.run --exp task_diversity --launcher ray --address auto --gpus-per-run 1
 
-Outputs under ``results/<experiment>/``: ``runs/<run id>/`` (one directory per run, see
-:mod:`benchmark.rundir`), ``results.csv`` (one row per run), ``summary.csv`` / ``summary.md``
-(mean +- std over seeds beside the review's value) and ``curves.png``.
+Run directories live in one store, ``<out>/runs/<run id>/`` (see :mod:`benchmark.rundir`): the id
+is a hash of everything that changes a result, so a run two experiments share (Go2 at 1024
+environments is in Tables 4, 5 and 7) is trained once and counted once in each. An experiment's own
+outputs go to ``<out>/<experiment>/`` (the results table and the report, :mod:`analysis.report`).
+
+A run that failed (an exception, not a divergence: divergence is a result) is not retried unless
+``--retry-failed`` says so; the sweep goes on and exits 1 listing what did not finish.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import os
-import subprocess
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from benchmark.errors import cli_main
+from benchmark.errors import UserError, cli_main
 from benchmark.manifest import Manifest, load
-from benchmark.rundir import DONE_STATUSES, RunDir, atomic_write_bytes
+from benchmark.rundir import DONE_STATUSES, RunDir
 from benchmark.spec import RunSpec, validate_device
 
-ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path("results")
+FILTER_KEYS = ("task", "algo", "seed", "num_envs")
 
 
-def train_command(spec: RunSpec, run_dir: Path, device: str, workers: int = 1) -> list[str]:
-    cmd = [sys.executable, "-m", "benchmark.train", "--task", spec.task, "--algo", spec.algo,
-           "--num-envs", str(spec.num_envs), "--seed", str(spec.seed), "--timesteps", str(spec.timesteps),
-           "--eval-episodes", str(spec.eval_episodes), "--device", device, "--run-dir", str(run_dir),
-           "--no-progress"]
-    if workers > 1:  # share the cores: oversubscribed torch threads spin and slow every op many times over
-        cmd += ["--threads", str(max(1, (os.cpu_count() or 1) // workers))]
+def runs_root(out: Path) -> Path:
+    return Path(out) / "runs"
+
+
+@dataclasses.dataclass
+class Job:
+    """One process to run: a training run, or one zero-shot evaluation of a trained run."""
+
+    key: str
+    args: list[str]  # after ``python``
+    log: Path
+    state: Callable[[], str]  # "new", "interrupted", "failed", "finished", ...
+
+
+def train_args(spec: RunSpec, run_dir: Path, device: str) -> list[str]:
+    args = ["-m", "benchmark.train", "--task", spec.task, "--algo", spec.algo, "--num-envs", str(spec.num_envs),
+            "--seed", str(spec.seed), "--timesteps", str(spec.timesteps), "--eval-episodes",
+            str(spec.eval_episodes), "--device", device, "--run-dir", str(run_dir), "--no-progress"]
     for key, value in spec.overrides:
-        cmd += ["--set", f"{key}={json.dumps(value)}"]
-    return cmd
+        args += ["--set", f"{key}={json.dumps(value)}"]
+    return args
 
 
-def plan(manifest: Manifest, out: Path) -> list[tuple[RunSpec, RunDir]]:
-    runs_root = out / manifest.name / "runs"
-    return [(spec, RunDir(spec.run_dir(runs_root))) for spec in manifest.runs()]
+# --- selecting runs -------------------------------------------------------------------------------
+def parse_filters(items: list[str], manifest: Manifest) -> dict[str, set[str]]:
+    """``KEY=V1,V2`` items -> {key: allowed values as strings}; keys are run fields or grid keys."""
+    valid = [*FILTER_KEYS, *sorted(manifest.grid)]
+    out: dict[str, set[str]] = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not values:
+            raise UserError(f"invalid filter {item!r}; valid: KEY=VALUE[,VALUE...] with KEY one of {', '.join(valid)}")
+        if key not in valid:
+            raise UserError(f"invalid filter key {key!r}; valid: {', '.join(valid)}")
+        out.setdefault(key, set()).update(v.strip() for v in values.split(","))
+    return out
 
 
-def print_plan(runs: list[tuple[RunSpec, RunDir]]) -> None:
-    print(f"{'run id':48} {'state':12} overrides")
+def _fields(spec: RunSpec, keys: set[str]) -> dict[str, str]:
+    """The run's values of ``keys`` as strings; setting keys by their resolved value (an override
+    equal to the default is dropped from the spec, yet the run still has that value)."""
+    fields = {"task": spec.task, "algo": spec.algo, "seed": str(spec.seed), "num_envs": str(spec.num_envs)}
+    if keys - fields.keys():
+        values = spec.agent_config().values
+        fields.update((k, v if isinstance(v, str) else json.dumps(values[k])) for k in keys - fields.keys()
+                      if (v := values.get(k)) is not None)
+    return fields
+
+
+def select(specs: list[RunSpec], filters: dict[str, set[str]]) -> list[RunSpec]:
+    """The runs matching every filter; a filter value no run has is an error naming those it has."""
+    fields = [_fields(s, set(filters)) for s in specs]
+    for key, wanted in filters.items():
+        present = {f.get(key) for f in fields} - {None}
+        unknown = wanted - present
+        if unknown:
+            raise UserError(f"invalid {key} {sorted(unknown)[0]!r} in --filter; valid: "
+                            f"{', '.join(sorted(present, key=_natural))}")
+    return [s for s, f in zip(specs, fields) if all(f.get(k) in v for k, v in filters.items())]
+
+
+def _natural(value: str) -> tuple:
+    try:
+        return (0, float(value), "")
+    except ValueError:
+        return (1, 0.0, value)
+
+
+def plan(manifest: Manifest, out: Path, filters: dict[str, set[str]] | None = None) -> list[tuple[RunSpec, RunDir]]:
+    root = runs_root(out)
+    return [(spec, RunDir(spec.run_dir(root))) for spec in select(manifest.runs(), filters or {})]
+
+
+def print_plan(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest) -> None:
+    print(f"{'run id':48} {'state':12} {' '.join(sorted(manifest.grid))}")
+    counts: dict[str, int] = {}
     for spec, run in runs:
-        print(f"{spec.run_id:48} {run.status():12} {dict(spec.overrides) or ''}")
+        status = run.status()
+        counts[status] = counts.get(status, 0) + 1
+        fields = _fields(spec, set(manifest.grid))
+        print(f"{spec.run_id:48} {status:12} {' '.join(fields[k] for k in sorted(manifest.grid))}")
+    print(f"{len(runs)} runs: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if manifest.evaluate:
+        print(f"each evaluated zero-shot on {len(manifest.evaluate)} scenarios: {', '.join(manifest.evaluate)}")
 
 
-def execute(runs: list[tuple[RunSpec, RunDir]], device: str, workers: int) -> dict[str, str]:
-    """Train every run that is not done, ``workers`` processes at a time; returns run id -> status."""
+# --- executing jobs -------------------------------------------------------------------------------
+def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) -> dict[str, str]:
+    """Run every job that is not done, as many at a time as the launcher allows; key -> final state.
+
+    Jobs whose state is ``failed`` are skipped unless ``retry_failed``; ``running`` ones (held by
+    another process, e.g. a second sweep over the same store) are skipped too."""
     from tqdm import tqdm  # noqa: PLC0415
 
-    outcome = {spec.run_id: run.status() for spec, run in runs}
-    pending = [(s, r) for s, r in runs if outcome[s.run_id] not in DONE_STATUSES]
-    done = len(runs) - len(pending)
-    failed = 0
-    bar = tqdm(total=len(runs), initial=done, unit="run", dynamic_ncols=True)
-    active: list[tuple[RunSpec, RunDir, subprocess.Popen, object]] = []
+    outcome = {job.key: job.state() for job in jobs}
+    runnable = ("new", "interrupted", "failed") if retry_failed else ("new", "interrupted")
+    pending = [j for j in jobs if outcome[j.key] in runnable]
+    skipped = [j for j in jobs if outcome[j.key] not in runnable and outcome[j.key] not in DONE_STATUSES]
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit=what, dynamic_ncols=True, smoothing=0.1)
+    for job in skipped:
+        hint = "--retry-failed to run it again" if outcome[job.key] == "failed" else "held by another process"
+        bar.write(f"skipped   {job.key} ({outcome[job.key]}; {hint}); see {job.log}")
+    counts = {"done": len(jobs) - len(pending) - len(skipped), "failed": len(skipped)}
 
     def refresh() -> None:
-        bar.set_postfix(done=done, failed=failed, left=len(runs) - done - failed, refresh=False)
+        bar.set_postfix(done=counts["done"], failed=counts["failed"],
+                        left=len(jobs) - counts["done"] - counts["failed"], refresh=True)
 
     refresh()
-    while pending or active:
-        while pending and len(active) < workers:
-            spec, run = pending.pop(0)
-            run.path.mkdir(parents=True, exist_ok=True)
-            log = open(run.path / "train.log", "a")
-            bar.write(f"start {spec.run_id}")
-            proc = subprocess.Popen(train_command(spec, run.path, device, workers), cwd=ROOT, stdout=log,
-                                    stderr=subprocess.STDOUT)
-            active.append((spec, run, proc, log))
-        time.sleep(0.5)
-        for item in list(active):
-            spec, run, proc, log = item
-            if proc.poll() is None:
-                continue
-            active.remove(item)
-            log.close()
-            status = run.status()
-            outcome[spec.run_id] = status
-            if status in DONE_STATUSES:
-                done += 1
-                bar.write(f"{status:9} {spec.run_id}")
-            else:
-                failed += 1
-                bar.write(f"FAILED    {spec.run_id} ({status}, exit {proc.returncode}); see {run.path / 'train.log'}")
-            refresh()
-            bar.update(1)
-    bar.close()
+    by_key = {j.key: j for j in pending}
+    active = 0
+    try:
+        while pending or active:
+            while pending and active < launcher.capacity:
+                job = pending.pop(0)
+                job.log.parent.mkdir(parents=True, exist_ok=True)
+                bar.write(f"{'resume' if outcome[job.key] != 'new' else 'start':9} {job.key}")
+                launcher.submit(job.key, job.args, job.log)
+                active += 1
+            for key, code in launcher.wait(timeout=1.0):
+                active -= 1
+                outcome[key] = state = by_key[key].state()
+                if state in DONE_STATUSES:
+                    counts["done"] += 1
+                    bar.write(f"{state:9} {key}")
+                else:
+                    counts["failed"] += 1
+                    bar.write(f"FAILED    {key} ({state}, exit {code}); see {by_key[key].log}")
+                bar.update(1)
+                refresh()
+    finally:
+        launcher.shutdown()
+        bar.close()
     return outcome
+
+
+def train_jobs(runs: list[tuple[RunSpec, RunDir]], device: str) -> list[Job]:
+    return [Job(spec.run_id, train_args(spec, run.path, device), run.path / "train.log", run.status)
+            for spec, run in runs]
+
+
+def eval_jobs(runs: list[tuple[RunSpec, RunDir]], scenarios: tuple[str, ...], device: str) -> list[Job]:
+    """One job per (trained run, scenario) for the runs that finished training."""
+    from benchmark.evaluate import eval_args, eval_state  # noqa: PLC0415
+
+    return [Job(f"{spec.run_id}@{name}", eval_args(run.path, name, device), run.path / "eval" / f"{name}.log",
+                lambda run=run, name=name: eval_state(run.path, name))
+            for spec, run in runs if run.status() == "finished" for name in scenarios]
+
+
+def make_launcher(args: argparse.Namespace, device: str):
+    from benchmark.launchers import LocalLauncher, RayLauncher  # noqa: PLC0415
+
+    if args.launcher == "ray":
+        gpus = args.gpus_per_run if args.gpus_per_run is not None else (1.0 if device.startswith("cuda") else 0.0)
+        return RayLauncher(args.address, args.cpus_per_run, gpus)
+    return LocalLauncher(args.workers)
 
 
 def report(manifest: Manifest, runs: list[tuple[RunSpec, RunDir]], out: Path) -> None:
     from analysis.collect import collect  # noqa: PLC0415
     from analysis.curves import plot_curves  # noqa: PLC0415
     from analysis.summary import summarize, to_markdown  # noqa: PLC0415
+    from benchmark.rundir import atomic_write_bytes  # noqa: PLC0415
 
     exp_dir = out / manifest.name
-    frame = collect(exp_dir / "runs", [spec.run_id for spec, _ in runs])
+    frame = collect(runs_root(out), [spec.run_id for spec, _ in runs])
     if frame.empty:
         print("no run directories yet; nothing to report")
         return
+    exp_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(exp_dir / "results.csv", frame.to_csv(index=False).encode())
     summary = summarize(frame)
-    atomic_write_bytes(exp_dir / "summary.csv", summary.to_csv(index=False).encode())
     table = to_markdown(summary)
     atomic_write_bytes(exp_dir / "summary.md", (table + "\n").encode())
     plot = plot_curves(frame, exp_dir / "curves.png", f"{manifest.name}: {manifest.description}")
@@ -115,30 +213,54 @@ def report(manifest: Manifest, runs: list[tuple[RunSpec, RunDir]], out: Path) ->
     print(f"per-run results: {exp_dir / 'results.csv'}\nlearning curves: {plot}")
 
 
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmark.run", description=__doc__.split("\n")[0])
+    p.add_argument("--exp", required=True, help="experiment name (experiments/<name>.yaml) or a path")
+    p.add_argument("--dry-run", action="store_true", help="list the runs and their state, run nothing")
+    p.add_argument("--filter", action="append", default=[], metavar="KEY=V1,V2",
+                   help="only runs with these values (repeatable; keys: task, algo, seed, num_envs, grid keys)")
+    p.add_argument("--launcher", choices=("local", "ray"), default="local")
+    p.add_argument("--workers", type=int, default=1, help="local launcher: runs at a time, one simulator each")
+    p.add_argument("--address", default=None,
+                   help="ray launcher: cluster address (auto, host:port, ray://...); default: start a local one")
+    p.add_argument("--cpus-per-run", type=float, default=1.0, help="ray launcher: CPUs each run reserves")
+    p.add_argument("--gpus-per-run", type=float, default=None,
+                   help="ray launcher: GPUs each run reserves (default: 1 on a cuda device, else 0)")
+    p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: the manifest's)")
+    p.add_argument("--retry-failed", action="store_true", help="run failed runs again (resuming them)")
+    p.add_argument("--out", type=Path, default=RESULTS, help="results root (default: results/)")
+    return p
+
+
 @cli_main
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmark.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--exp", required=True, help="experiment name (experiments/<name>.yaml) or a path")
-    parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, run nothing")
-    parser.add_argument("--workers", type=int, default=1, help="runs at a time, one simulator per process")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results root (default: results/)")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     manifest = load(args.exp)
-    device = validate_device(manifest.device)
+    filters = parse_filters(args.filter, manifest)
     if args.workers < 1:
-        from benchmark.errors import UserError  # noqa: PLC0415
-
         raise UserError(f"invalid number of workers {args.workers}; valid: a positive integer")
-    runs = plan(manifest, args.out)
+    runs = plan(manifest, args.out, filters)
     if args.dry_run:
-        print_plan(runs)
+        print_plan(runs, manifest)
         return 0
-    print(f"experiment {manifest.name}: {len(runs)} runs -> {args.out / manifest.name}")
-    outcome = execute(runs, device, args.workers)
+    device = args.device or manifest.device
+    if args.launcher == "ray":  # the device is checked where the run lands, not on the driver
+        if device not in ("cpu", "cuda"):
+            raise UserError(f"invalid device {device!r} for the ray launcher; valid: cpu, cuda")
+        if args.cpus_per_run <= 0 or (args.gpus_per_run or 0) < 0:
+            raise UserError("invalid --cpus-per-run/--gpus-per-run; valid: CPUs > 0, GPUs >= 0")
+    else:
+        device = validate_device(device)
+    print(f"experiment {manifest.name}: {len(runs)} runs -> {runs_root(args.out)}")
+    outcome = execute(train_jobs(runs, device), make_launcher(args, device), retry_failed=args.retry_failed,
+                      what="run")
+    if manifest.evaluate:
+        outcome |= execute(eval_jobs(runs, manifest.evaluate, device), make_launcher(args, device),
+                           retry_failed=args.retry_failed, what="eval")
     report(manifest, runs, args.out)
-    failed = [rid for rid, status in outcome.items() if status not in DONE_STATUSES]
-    if failed:
-        print(f"{len(failed)} run(s) did not finish: {', '.join(failed)}", file=sys.stderr)
+    unfinished = [key for key, state in outcome.items() if state not in DONE_STATUSES]
+    if unfinished:
+        print(f"{len(unfinished)} job(s) did not finish: {', '.join(unfinished)}", file=sys.stderr)
         return 1
     return 0
 

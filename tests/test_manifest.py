@@ -15,6 +15,14 @@ def test_smoke_manifest_expands_to_all_eight_algorithms_with_their_budgets():
     assert "smoke" in available()
 
 
+def test_environment_counts_are_a_sweep_dimension(tmp_path):
+    path = tmp_path / "p.yaml"
+    path.write_text("name: p\ntasks: [cartpole, ant]\nalgorithms: [ppo, sac]\nseeds: [0, 1]\nnum_envs: [8, 64]\n")
+    runs = load(str(path)).runs()
+    assert len(runs) == 16 and len({r.run_id for r in runs}) == 16
+    assert {(r.task, r.num_envs) for r in runs} == {(t, n) for t in ("cartpole", "ant") for n in (8, 64)}
+
+
 def test_grid_expands_every_combination(tmp_path):
     path = tmp_path / "g.yaml"
     path.write_text("name: g\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0, 1]\n"
@@ -38,6 +46,12 @@ def test_grid_expands_every_combination(tmp_path):
     ("- just\n- a list\n", "expected a mapping"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nbudgets: {sac: 10}\n", "budgets names 'sac'"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nbudgets: {ppo: 0}\n", "budget of 'ppo'"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nnum_envs: []\n", "key 'num_envs' is an empty list"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nnum_envs: [8, x]\n", "invalid number of environments 'x'"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [-1]\n", "invalid seed -1; valid: a non-negative"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0, 0]\n", "is listed twice"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ngrid: {actor_lr: [x]}\n", "actor_lr"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nevaluate: []\n", "key 'evaluate' is an empty list"),
 ])
 def test_bad_manifests_name_the_file_and_the_key(tmp_path, body, message):
     path = tmp_path / "bad.yaml"
