@@ -5,7 +5,12 @@ PY := $(VENV)/bin/python
 # A Python 3.12 that really runs: $(PYTHON) if given, else python3.12 on PATH, else pyenv's 3.12.x.
 PYTHON_CANDIDATES := $(if $(PYTHON),$(PYTHON),python3.12 $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.12*/bin/python3))
 
-.PHONY: setup assets smoke test perf tasks clean-results
+.PHONY: setup assets smoke test perf tasks bench-all report clean-results
+# The review's experiments (experiments/*.yaml). Pass runner options through RUN_ARGS, e.g.
+#   make bench-all RUN_ARGS="--launcher ray --address auto --gpus-per-run 1"
+EXPERIMENTS := task_diversity parallelization diffusion_steps cross_embodiment ood_terrain
+RUN_ARGS ?=
+EXP ?= smoke
 
 setup: $(VENV)/.installed
 
@@ -29,6 +34,14 @@ assets: setup
 
 smoke: setup
 	$(PY) -m benchmark.run --exp smoke
+
+bench-all: setup
+	@status=0; for exp in $(EXPERIMENTS); do \
+	  $(PY) -m benchmark.run --exp $$exp $(RUN_ARGS) || status=1; \
+	done; exit $$status
+
+report: setup
+	$(PY) -m analysis.report --exp $(EXP)
 
 test: setup
 	$(PY) -m pytest

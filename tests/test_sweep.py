@@ -5,9 +5,6 @@ instance."""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -104,26 +101,6 @@ def test_job_loop_isolates_failures_skips_done_and_never_retries_silently(tmp_pa
     assert [_times_run(tmp_path, k) for k in "abc"] == [1, 1, 1]  # nothing done twice, b not retried
     sweep.execute(jobs, LocalLauncher(1), retry_failed=True, what="job")
     assert [_times_run(tmp_path, k) for k in "abc"] == [1, 2, 1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
-    """A real local Ray instance on loopback, as a cluster head would be started."""
-    ray_bin = Path(sys.executable).with_name("ray")
-    port = _free_port()
-    subprocess.run([str(ray_bin), "start", "--head", "--port", str(port), "--num-cpus", "2",
-                    "--include-dashboard", "false", "--disable-usage-stats",
-                    "--temp-dir", str(tmp_path_factory.mktemp("ray"))], check=True, capture_output=True)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([str(ray_bin), "stop", "--force"], capture_output=True)
 
 
 def test_ray_launcher_runs_the_same_jobs_as_local(tmp_path, ray_cluster):
