@@ -1,5 +1,7 @@
-"""Learning curves from ``metrics.csv``: training episode return against environment steps, one
-line per algorithm (mean over seeds, shaded +- one std across seeds), one panel per task."""
+"""Learning curves from ``metrics.csv``, as the review's Figs. 4-6: training episode return against
+environment steps, one line per algorithm (mean over seeds, shaded +- one std across seeds), one
+panel per task and, when they vary within the experiment, per number of environments (Fig. 5) or
+diffusion steps K (Fig. 6)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis.reference import PAPER_ALGO  # noqa: E402
+from analysis.files import save_figure  # noqa: E402
+from analysis.reference import ALGO_COLORS, ALGO_ORDER, PAPER_ALGO  # noqa: E402
+from analysis.tables import KEY_LABELS, order_key, row_keys, value_label  # noqa: E402
 from tasks.registry import get_task  # noqa: E402
 
 
@@ -33,30 +37,50 @@ def _curve(run_dirs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
         return grid, np.nanmean(ys, axis=0), np.nanstd(ys, axis=0)
 
 
+def curve_panels(runs: pd.DataFrame) -> tuple[list[str], pd.DataFrame, list[tuple[str, ...]]]:
+    """The panel keys (task, then the varying settings), each run's panel labels, and the panels in order."""
+    keys = row_keys(runs)
+    labels = runs[keys].map(value_label)
+    order = sorted(dict.fromkeys(tuple(r) for r in labels.itertuples(index=False)),
+                   key=lambda p: [order_key(k, get_task(v).paper_name if k == "task" else _number(v))
+                                  for k, v in zip(keys, p)])
+    return keys, labels, order
+
+
+def _number(label: str) -> object:
+    try:
+        return float(label)
+    except ValueError:
+        return label
+
+
 def plot_curves(runs: pd.DataFrame, out: Path, title: str) -> Path:
-    tasks = list(dict.fromkeys(runs["task"]))
-    cols = min(3, len(tasks))
-    rows = math.ceil(len(tasks) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 4 * rows), squeeze=False)
-    for ax, task in zip(axes.flat, tasks):
-        for algo, group in runs[runs["task"] == task].groupby("algo", sort=False):
-            curve = _curve(list(group["run_dir"]))
+    keys, labels, panels = curve_panels(runs)
+    cols = min(3, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        mask = (labels == panel).all(axis=1)
+        groups = dict(list(runs[mask].groupby("algo", sort=False)))
+        for algo in sorted(groups, key=lambda a: (ALGO_ORDER + [PAPER_ALGO.get(a, a)]).index(PAPER_ALGO.get(a, a))):
+            curve = _curve(list(groups[algo]["run_dir"]))
             if curve is None:
                 continue
             x, mean, std = curve
-            line, = ax.plot(x / 1e6, mean, label=f"{PAPER_ALGO.get(algo, algo)} (n={len(group)})")
-            ax.fill_between(x / 1e6, mean - std, mean + std, color=line.get_color(), alpha=0.2)
-        t = get_task(task)
-        ax.set_title(f"{t.paper_name} ({t.isaaclab_id})")
+            name = PAPER_ALGO.get(algo, algo)
+            ax.plot(x / 1e6, mean, color=ALGO_COLORS.get(name), label=f"{name} (n={len(groups[algo])})",
+                    marker="o" if len(x) < 5 else None, ms=4)  # a short budget still shows
+            ax.fill_between(x / 1e6, mean - std, mean + std, color=ALGO_COLORS.get(name), alpha=0.2)
+        t = get_task(panel[0])
+        setting = ", ".join(f"{KEY_LABELS.get(k, k.removeprefix('set.'))} = {v}" for k, v in zip(keys[1:], panel[1:]))
+        ax.set_title(f"{t.paper_name} ({t.isaaclab_id})" + (f"\n{setting}" if setting else ""), fontsize=10)
         ax.set_xlabel("environment steps (millions)")
         ax.set_ylabel("mean training episode return")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    for ax in list(axes.flat)[len(tasks):]:
+    for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
-    fig.suptitle(textwrap.fill(title, width=int(60 * cols)), fontsize=10)
+    lines = [title, "line: mean over seeds (n = runs), shaded: ± 1 std across seeds"]
+    fig.suptitle("\n".join(textwrap.fill(line, width=75 * cols) for line in lines), fontsize=10)
     fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
-    plt.close(fig)
-    return out
+    return save_figure(fig, out)

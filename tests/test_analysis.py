@@ -1,58 +1,64 @@
-"""Results collection, the summary table beside the review's numbers, and the curve plot."""
+"""Results collection (one row per run directory) and the learning-curve panels."""
 
-import json
 import math
 
-import pandas as pd
-import pytest
-
+from analysis import collect as collect_module
 from analysis.collect import collect
-from analysis.curves import plot_curves
-from analysis.reference import paper_result
-from analysis.summary import summarize, to_markdown
+from analysis.curves import curve_panels, plot_curves
+from analysis_fakes import fake_run
 
 
-def _fake_run(root, run_id, algo, seed, status, ret, curve):
-    d = root / run_id
-    d.mkdir(parents=True)
-    meta = {"run_id": run_id, "task": {"name": "cartpole"}, "algo": algo, "seed": seed, "num_envs": 8,
-            "timesteps": 32, "status": status, "spec": {"overrides": {}},
-            "final_eval": {"return_mean": ret, "return_std": 0.1, "episodes": 8} if status == "finished" else None,
-            "asset_source": {"kind": "local-standins"}, "git": {"commit": "abc"}}
-    (d / "run.json").write_text(json.dumps(meta))
-    pd.DataFrame({"timestep": [16, 32], "env_steps": [128, 256], "wall_time_s": [1.0, 2.0],
-                  "return_mean": curve}).to_csv(d / "metrics.csv", index=False)
-
-
-def test_collect_summarize_and_compare_with_the_review(tmp_path):
-    _fake_run(tmp_path, "a", "ppo", 0, "finished", 4.0, [1.0, 3.0])
-    _fake_run(tmp_path, "b", "ppo", 1, "finished", 5.0, [2.0, 4.0])
-    _fake_run(tmp_path, "c", "sac", 0, "diverged", None, [0.0, 0.0])
+def test_collect_one_row_per_run_directory_in_the_callers_order(tmp_path):
+    fake_run(tmp_path, "a", "ppo", 0, "finished", 4.0)
+    fake_run(tmp_path, "b", "ppo", 1, "finished", 5.0)
+    fake_run(tmp_path, "c", "sac", 0, "diverged", None)
     (tmp_path / "not_a_run").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "run.json").write_text("{")
+    assert list(collect(tmp_path)["run_id"]) == ["a", "b", "c"]
+    runs = collect(tmp_path, ["c", "a", "missing", "a"], experiment="exp")
+    assert list(runs["run_id"]) == ["c", "a"]  # no row without its directory, none twice
+    a = runs.set_index("run_id").loc["a"]
+    assert (a["experiment"], a["task"], a["algo"], a["seed"], a["num_envs"]) == ("exp", "cartpole", "ppo", 0, 1024)
+    assert (a["status"], a["eval_return_mean"], a["final_eval_episodes"], a["eval_episodes"]) == ("finished", 4.0, 8, 8)
+    assert (a["train_wall_time_s"], a["asset_source"], a["git_commit"], a["git_dirty"], a["host"], a["device"]) == \
+        (2.5, "local-standins", "abc", True, "box", "cpu")
+    assert math.isnan(runs.set_index("run_id").loc["c", "eval_return_mean"])
+
+
+def test_override_columns_carry_the_resolved_value_when_the_id_dropped_a_default(tmp_path):
+    fake_run(tmp_path, "k10", "genpo", 0, "finished", 1.0, overrides={"diffusion_steps": 10},
+             values={"diffusion_steps": 10})
+    fake_run(tmp_path, "k5", "genpo", 0, "finished", 2.0, values={"diffusion_steps": 5})  # 5 is GenPO's default
+    runs = collect(tmp_path).set_index("run_id")
+    assert runs.loc["k10", "set.diffusion_steps"] == 10
+    assert runs.loc["k5", "set.diffusion_steps"] == 5
+
+
+def test_collect_cli_rejects_an_unknown_experiment(capsys):
+    assert collect_module.main(["--exp", "no_such_experiment"]) == 2
+    err = capsys.readouterr().err
+    assert "no_such_experiment" in err and "smoke" in err
+
+
+def test_curve_panels_per_task_and_varying_setting(tmp_path):
+    for task in ("ant", "cartpole"):
+        for n in (64, 8):
+            fake_run(tmp_path, f"{task}{n}", "ppo", 0, "finished", 1.0, task=task, num_envs=n)
     runs = collect(tmp_path)
-    assert list(runs["run_id"]) == ["a", "b", "c"]
-    assert list(collect(tmp_path, ["b"])["run_id"]) == ["b"]
-    summary = summarize(runs).set_index("algo")
-    assert summary.loc["ppo", "eval_return_mean"] == 4.5
-    assert summary.loc["ppo", "eval_return_std"] == 0.5  # population std over seeds
-    assert summary.loc["ppo", "seeds"] == 2
-    assert (summary.loc["ppo", "paper_mean"], summary.loc["ppo", "paper_std"]) == (4.72, 0.06)
-    assert summary.loc["ppo", "diff_vs_paper"] == pytest.approx(4.5 - 4.72)
-    assert summary.loc["sac", "seeds"] == 0 and math.isnan(summary.loc["sac", "eval_return_mean"])
-    table = to_markdown(summarize(runs))
-    assert "| cartpole | ppo | 2 | 4.50 ± 0.50 | 4.72 ± 0.06 | -0.22 |" in table
-    assert "0:diverged" in table
+    keys, _, panels = curve_panels(runs)
+    assert keys == ["task", "num_envs"]
+    assert panels == [("cartpole", "8"), ("cartpole", "64"), ("ant", "8"), ("ant", "64")]  # review's task order
+    out = plot_curves(runs, tmp_path / "curves.png", "test")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
 
 
-def test_paper_reference_lookup():
-    assert paper_result("Ant", "genpo") == (130.40, 15.90)
-    assert paper_result("Cartpole", "dipo") == (-5.88, 0.55)
-    assert paper_result("Nowhere", "ppo") is None
+def test_one_panel_when_nothing_varies(tmp_path):
+    fake_run(tmp_path, "a", "ppo", 0, "finished", 4.0)
+    fake_run(tmp_path, "b", "sac", 0, "finished", 5.0)
+    assert curve_panels(collect(tmp_path))[2] == [("cartpole",)]
 
 
-def test_curve_plot_is_written(tmp_path):
-    _fake_run(tmp_path, "a", "ppo", 0, "finished", 4.0, [1.0, 3.0])
-    _fake_run(tmp_path, "b", "ppo", 1, "finished", 5.0, [2.0, 4.0])
-    out = plot_curves(collect(tmp_path), tmp_path / "curves.png", "test")
-    assert out.stat().st_size > 10_000
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_a_run_that_says_running_but_is_held_by_nobody_is_interrupted(tmp_path):
+    fake_run(tmp_path, "a", "ppo", 0, "running", None)
+    assert collect(tmp_path)["status"].tolist() == ["interrupted"]

@@ -1,0 +1,165 @@
+"""Zero-shot evaluations (cross-embodiment transfer and OOD terrain, the review's Table 7) read from
+the run directories, and radar charts in the layout of the review's Fig. 7.
+
+Each run directory may hold one file per scenario, ``eval/<scenario>.json``::
+
+    {"scenario": "a1_transfer", "source_task": "go2_rough", "status": "finished", "episodes": 64,
+     "max_episode_steps": 1000,
+     "metrics": {"alive": {"mean": 812.3, "std": 40.1}, "l_mae": {"mean": 0.41, "std": 0.05},
+                 "a_mae": {"mean": 0.33, "std": 0.04}}}
+
+Fig. 7 draws one radar per metric (Alive = average lifespan, L-MAE and A-MAE = linear and angular
+velocity-tracking mean absolute error), one axis per scenario with the in-distribution (trained)
+scenario at the top vertex and the zero-shot targets around it (six axes: the review's "hexagon"),
+and one polygon per algorithm; we draw the same, each polygon the mean over finished evaluations.
+
+Axes are scaled so that outward is better, with one scale for all axes of a chart (so a symmetric
+polygon means the same performance in every scenario, as the review reads it):
+
+- Alive: radius = lifespan / episode length in steps (centre: falls at once, rim: never falls). The
+  files give ``max_episode_steps``; for the review's Table 7, which does not, we take 1000 steps
+  (Isaac Lab's Go2 velocity task: 20 s at 50 Hz; the largest Alive there is 961).
+- L-MAE (m/s) and A-MAE (rad/s): radius = 1 - MAE / M, M the largest MAE in that chart rounded up to
+  a multiple of half a power of ten (1.72 -> 2; centre: MAE = M, rim: no error).
+
+The rings carry the metric's own values.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.files import save_figure  # noqa: E402
+from analysis.reference import ALGO_COLORS, ALGO_ORDER, PAPER_ALGO, PAPER_SCENARIO, transfer  # noqa: E402
+
+METRICS = ("alive", "l_mae", "a_mae")
+FIELDS = ("scenario", "source_task", "status", "episodes", "max_episode_steps", "metrics")
+COLUMNS = ["run_id", "task", "algo", "seed", "scenario", "source_task", "status", "episodes", "max_episode_steps",
+           "alive", "l_mae", "a_mae", "alive_std", "l_mae_std", "a_mae_std", "run_dir"]
+REVIEW_EPISODE_STEPS = 1000
+TITLES = {"alive": "Alive: average lifespan (steps) ↑", "l_mae": "L-MAE: linear velocity error (m/s) ↓",
+          "a_mae": "A-MAE: angular velocity error (rad/s) ↓"}
+
+
+def read_evaluation(path: Path) -> dict:
+    """One ``eval/<scenario>.json``, flattened; a finished file must carry every metric's mean and std.
+
+    Raises ``ValueError`` naming the file and what is wrong.
+    """
+    data = json.loads(Path(path).read_text())
+    missing = [f for f in FIELDS if f not in data]
+    if missing:
+        raise ValueError(f"{path}: missing {', '.join(missing)}")
+    if data["scenario"] != Path(path).stem:
+        raise ValueError(f"{path}: says scenario {data['scenario']!r}, but the file is named {Path(path).name}")
+    row = {f: data[f] for f in FIELDS if f != "metrics"}
+    for metric in METRICS:
+        entry = (data["metrics"] or {}).get(metric) or {}
+        if data["status"] == "finished" and not {"mean", "std"} <= set(entry):
+            raise ValueError(f"{path}: finished, but metrics.{metric} has no mean and std")
+        row[metric] = float(entry.get("mean", math.nan))
+        row[f"{metric}_std"] = float(entry.get("std", math.nan))
+    return row
+
+
+def collect_evaluations(runs_root: Path, run_ids: list[str] | None = None,
+                        scenarios: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per evaluation file of the runs under ``runs_root`` (only ``run_ids`` when given),
+    of the ``scenarios`` given (runs are shared by experiments: another may have evaluated others).
+
+    Every file is kept with its ``status``; the tables and radars use the finished ones only.
+    """
+    runs_root = Path(runs_root)
+    if run_ids is None:
+        dirs = sorted(p for p in runs_root.iterdir() if p.is_dir()) if runs_root.exists() else []
+    else:
+        dirs = [runs_root / r for r in dict.fromkeys(run_ids)]
+    rows = []
+    for run_dir in dirs:
+        try:
+            spec = json.loads((run_dir / "run.json").read_text())["spec"]
+        except (FileNotFoundError, json.JSONDecodeError):
+            continue
+        for path in sorted((run_dir / "eval").glob("*.json")):
+            if scenarios is not None and path.stem not in scenarios:
+                continue
+            rows.append({"run_id": run_dir.name, "task": spec["task"], "algo": spec["algo"], "seed": spec["seed"],
+                         **read_evaluation(path), "run_dir": str(run_dir)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def radar_values(evals: pd.DataFrame) -> pd.DataFrame:
+    """algorithm, scenario (the review's names), mean alive / l_mae / a_mae over finished files."""
+    done = evals[evals["status"] == "finished"]
+    out = done.groupby(["algo", "scenario"], sort=False)[list(METRICS)].mean().reset_index()
+    return out.assign(algorithm=out.pop("algo").map(lambda a: PAPER_ALGO.get(a, a)),
+                      scenario=out["scenario"].map(lambda s: PAPER_SCENARIO.get(s, s)))
+
+
+def _order(values: list[str], known: list[str]) -> list[str]:
+    return [v for v in known if v in values] + sorted(v for v in values if v not in known)
+
+
+def _mae_scale(largest: float) -> tuple[float, np.ndarray]:
+    """The largest MAE rounded up to a multiple of half a power of ten (1.72 -> 2, 0.41 -> 0.45), and
+    the ring radii: one ring per such step when there are at most six, else quarters."""
+    step = 10 ** math.floor(math.log10(largest)) / 2 if largest > 0 else 1.0
+    steps = max(1, math.ceil(round(largest / step, 9)))
+    return steps * step, np.arange(1, steps + 1) / steps if steps <= 6 else np.array([0.25, 0.5, 0.75, 1.0])
+
+
+def radii(table: pd.DataFrame, metric: str, episode_steps: float) -> tuple[pd.DataFrame, float, np.ndarray]:
+    """Radius of every value (outward = better, see above), the value at the scale's end (episode
+    length for Alive, the MAE at the centre otherwise) and the ring radii."""
+    if metric == "alive":
+        return table / episode_steps, episode_steps, np.array([0.25, 0.5, 0.75, 1.0])
+    scale, rings = _mae_scale(float(np.nanmax(table.to_numpy())))
+    return 1 - table / scale, scale, rings
+
+
+def plot_radar(values: pd.DataFrame, out: Path, title: str, episode_steps: float) -> Path:
+    """Fig. 7: one radar per metric, an axis per scenario (source at the top), a polygon per algorithm."""
+    scenarios = _order(list(values["scenario"].unique()), list(PAPER_SCENARIO.values()))
+    algorithms = _order(list(values["algorithm"].unique()), ALGO_ORDER)
+    angles = np.linspace(0, 2 * np.pi, len(scenarios), endpoint=False)
+    fig, axes = plt.subplots(1, 3, figsize=(17, 6.5), subplot_kw={"projection": "polar"})
+    for ax, metric in zip(axes, METRICS):
+        table = values.pivot(index="algorithm", columns="scenario", values=metric).reindex(
+            index=algorithms, columns=scenarios)
+        radius, worst, rings = radii(table, metric, episode_steps)
+        for algorithm in algorithms:
+            r = radius.loc[algorithm].to_numpy(dtype=float)
+            ax.plot(np.append(angles, angles[0]), np.append(r, r[0]), marker="o", ms=3, lw=1.5,
+                    color=ALGO_COLORS.get(algorithm), label=algorithm)
+            ax.fill(angles, np.nan_to_num(r), color=ALGO_COLORS.get(algorithm), alpha=0.04)
+        ax.set_theta_offset(np.pi / 2)
+        ax.set_theta_direction(-1)
+        ax.set_xticks(angles, scenarios, fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.set_rlabel_position(180 / len(scenarios))  # ring labels between two axes
+        ax.set_yticks(rings, [f"{r * worst:.0f}" if metric == "alive" else f"{(1 - r) * worst:.3g}" for r in rings],
+                      fontsize=7, color="0.35")
+        ax.set_title(TITLES[metric] + ("\nradius = lifespan / episode length" if metric == "alive"
+                                       else f"\nradius = 1 - MAE / {worst:g} (centre: MAE {worst:g})"), fontsize=10,
+                     pad=22)
+    axes[0].legend(loc="upper center", bbox_to_anchor=(1.75, -0.08), ncol=len(algorithms), fontsize=9)
+    fig.suptitle(f"{title}\noutward = better on every axis; rings labelled in the metric's units; "
+                 f"top vertex = in-distribution scenario", fontsize=11)
+    return save_figure(fig, out)
+
+
+def plot_review_radar(out: Path) -> Path:
+    """The review's own Table 7 values in the same radar layout, to compare with ours."""
+    values = transfer()
+    return plot_radar(values, out, f"Review, Table 7 (Alive scaled by an assumed {REVIEW_EPISODE_STEPS}-step "
+                      "episode)", REVIEW_EPISODE_STEPS)
