@@ -1,6 +1,6 @@
 """Run an experiment manifest: every run in its own process, locally or on a Ray cluster; finished
 runs skipped, interrupted ones resumed, failures recorded and isolated; then the zero-shot
-evaluations the manifest asks for, and the report.
+evaluations the manifest asks for, the results table and the report (:mod:`analysis.report`).
 
     python -m benchmark.run --exp smoke [--dry-run] [--filter algo=ppo,sac] [--workers N]
     python -m benchmark.run --exp task_diversity --launcher ray --address auto --gpus-per-run 1
@@ -192,25 +192,16 @@ def make_launcher(args: argparse.Namespace, device: str):
     return LocalLauncher(args.workers)
 
 
-def report(manifest: Manifest, runs: list[tuple[RunSpec, RunDir]], out: Path) -> None:
-    from analysis.collect import collect  # noqa: PLC0415
-    from analysis.curves import plot_curves  # noqa: PLC0415
-    from analysis.summary import summarize, to_markdown  # noqa: PLC0415
-    from benchmark.rundir import atomic_write_bytes  # noqa: PLC0415
+def report(manifest: Manifest, out: Path) -> None:
+    """The results table and report of every run of the experiment that exists (not only those a
+    filter chose this time)."""
+    from analysis.report import build  # noqa: PLC0415
 
-    exp_dir = out / manifest.name
-    frame = collect(runs_root(out), [spec.run_id for spec, _ in runs])
-    if frame.empty:
-        print("no run directories yet; nothing to report")
-        return
-    exp_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(exp_dir / "results.csv", frame.to_csv(index=False).encode())
-    summary = summarize(frame)
-    table = to_markdown(summary)
-    atomic_write_bytes(exp_dir / "summary.md", (table + "\n").encode())
-    plot = plot_curves(frame, exp_dir / "curves.png", f"{manifest.name}: {manifest.description}")
-    print(f"\n{table}\n")
-    print(f"per-run results: {exp_dir / 'results.csv'}\nlearning curves: {plot}")
+    try:
+        build(out / manifest.name, [spec.run_id for spec in manifest.runs()],
+              f"{manifest.name}: {manifest.description}", runs_root=runs_root(out), scenarios=manifest.evaluate)
+    except UserError as err:  # nothing finished yet: the sweep's exit code says what happened
+        print(f"no report: {err}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     if manifest.evaluate:
         outcome |= execute(eval_jobs(runs, manifest.evaluate, device), make_launcher(args, device),
                            retry_failed=args.retry_failed, what="eval")
-    report(manifest, runs, args.out)
+    report(manifest, args.out)
     unfinished = [key for key, state in outcome.items() if state not in DONE_STATUSES]
     if unfinished:
         print(f"{len(unfinished)} job(s) did not finish: {', '.join(unfinished)}", file=sys.stderr)
