@@ -137,11 +137,11 @@ def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) ->
         bar.write(f"skipped   {job.key} ({outcome[job.key]}; {hint}); see {job.log}")
     counts = {"done": len(jobs) - len(pending) - len(skipped), "failed": len(skipped)}
 
-    def refresh() -> None:
+    def postfix(redraw: bool) -> None:
         bar.set_postfix(done=counts["done"], failed=counts["failed"],
-                        left=len(jobs) - counts["done"] - counts["failed"], refresh=True)
+                        left=len(jobs) - counts["done"] - counts["failed"], refresh=redraw)
 
-    refresh()
+    postfix(redraw=True)
     by_key = {j.key: j for j in pending}
     active = 0
     try:
@@ -161,8 +161,8 @@ def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) ->
                 else:
                     counts["failed"] += 1
                     bar.write(f"FAILED    {key} ({state}, exit {code}); see {by_key[key].log}")
+                postfix(redraw=False)
                 bar.update(1)
-                refresh()
     finally:
         launcher.shutdown()
         bar.close()
