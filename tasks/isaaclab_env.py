@@ -53,30 +53,34 @@ def load_env_cfg(task: Task, *, num_envs: int, device: str, seed: int):
 
 
 def required_usd_paths(cfg: Any) -> list[str]:
-    """Every ``usd_path`` named anywhere in an Isaac Lab config tree."""
-    found: list[str] = []
+    """Every USD file an Isaac Lab config tree needs to run headless: each ``usd_path`` in it,
+    entering Isaac Lab's config classes and ours (``tasks.``, e.g. ``AntRoughEnvCfg``) and skipping
+    the markers of objects that are not drawn (``debug_vis=False``: their ``arrow_x.usd`` is never
+    loaded)."""
+    found: set[str] = set()
     seen: set[int] = set()
 
     def walk(node: Any, depth: int) -> None:
-        if depth > 12 or id(node) in seen or node is None or isinstance(node, (str, int, float, bool)):
+        if depth > 14 or id(node) in seen or node is None or isinstance(node, (str, int, float, bool)):
             return
         seen.add(id(node))
         if isinstance(node, dict):
             items = node.items()
         elif isinstance(node, (list, tuple)):
             items = enumerate(node)
-        elif hasattr(node, "__dict__") and type(node).__module__.startswith("isaaclab"):
+        elif hasattr(node, "__dict__") and type(node).__module__.startswith(("isaaclab", "tasks.")):
             items = vars(node).items()
         else:
             return
+        hidden = getattr(node, "debug_vis", None) is False
         for key, value in items:
             if key == "usd_path" and value is not None:
-                found.append(str(value))
-            else:
+                found.add(str(value))
+            elif not (hidden and type(value).__name__ == "VisualizationMarkersCfg"):
                 walk(value, depth + 1)
 
     walk(cfg, 0)
-    return sorted(set(found))
+    return sorted(found)
 
 
 def config_asset_root() -> str:

@@ -9,7 +9,10 @@ Two tables live beside this module and are the single source of truth:
   "Random action steps = 4" row covers all 12 tasks in the review; the paper data had it for the
   first six only, and the other six rows were added here from the review's text.
 
-Nothing here imports Isaac Lab, so listing and validating tasks is instant.
+Nothing here imports Isaac Lab, so listing and validating tasks is instant. One task is the
+harness's own, not Isaac Lab's: ``ant_rough`` (``Dprl-Velocity-Rough-Ant``, the offline stand-in for
+the Go2 transfer chain, :mod:`tasks.legged.ant`); loading the table registers its gym id
+(gymnasium only) so Isaac Lab's ``parse_env_cfg`` finds it like any registered task.
 """
 
 from __future__ import annotations
@@ -56,6 +59,9 @@ class Task:
 
 @functools.cache
 def all_tasks() -> dict[str, Task]:
+    from tasks.legged import register_gym_ids  # noqa: PLC0415
+
+    register_gym_ids()
     with open(HERE / "tasks.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     tasks = {}

@@ -13,13 +13,13 @@ PAPER_DIMS = {
 }
 
 
-def test_twelve_benchmark_tasks_and_the_a1_target():
+def test_twelve_benchmark_tasks_the_a1_target_and_the_offline_legged_proxy():
     tasks = all_tasks()
     assert [t.name for t in tasks.values() if t.role == "benchmark"] == list(PAPER_DIMS)
-    assert tasks["a1_rough"].role == "transfer-target"
+    assert tasks["a1_rough"].role == "transfer-target" and tasks["ant_rough"].role == "offline-proxy"
     assert {t.group for t in tasks.values()} == set(GROUPS)
-    assert len({t.isaaclab_id for t in tasks.values()}) == 13
-    assert len({t.isaaclab2_id for t in tasks.values()}) == 13
+    assert len({t.isaaclab_id for t in tasks.values()}) == 14
+    assert len({t.isaaclab2_id for t in tasks.values()}) == 14
 
 
 @pytest.mark.parametrize("name,dims", PAPER_DIMS.items())
