@@ -2,7 +2,8 @@
 
 A manifest names tasks, algorithms, seeds, the number of environments (one, or a list to sweep),
 the training budget (``timesteps``, with optional per-algorithm ``budgets``), the evaluation
-(``eval_episodes``, and ``evaluate``: zero-shot scenarios run on each trained policy), and an
+(``eval_episodes``; ``evaluate``: zero-shot scenarios run on each trained policy, over
+``scenario_episodes`` episodes each), and an
 optional grid of agent-setting overrides (every combination is run). Any mistake (an unknown key,
 task, algorithm, scenario or setting, a wrong type, an empty list, a run listed twice) is a
 :class:`UserError` that names the file, the key and the valid choices, raised before any run starts.
@@ -24,7 +25,7 @@ EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 KEYS = {
     "name": str, "description": str, "tasks": list, "algorithms": list, "seeds": list,
     "num_envs": (int, list), "timesteps": int, "device": str, "eval_episodes": int, "grid": dict,
-    "budgets": dict, "evaluate": list,
+    "budgets": dict, "evaluate": list, "scenario_episodes": int,
 }
 REQUIRED = ("name", "tasks", "algorithms", "seeds")
 
@@ -44,6 +45,7 @@ class Manifest:
     grid: dict[str, tuple[Any, ...]]
     budgets: dict[str, int] = dataclasses.field(default_factory=dict)  # per-algorithm timesteps
     evaluate: tuple[str, ...] = ()  # zero-shot scenarios (tasks.scenarios)
+    scenario_episodes: int = 64  # episodes per zero-shot evaluation
 
     def runs(self) -> list[RunSpec]:
         """Every (task, algorithm, environments, grid point, seed) as a validated run spec, in a
@@ -94,6 +96,9 @@ def load(name_or_path: str) -> Manifest:
     for key in ("tasks", "algorithms", "seeds", "num_envs", "evaluate"):
         if isinstance(data.get(key), list) and not data[key]:
             raise UserError(f"{path}: key {key!r} is an empty list")
+    if data.get("scenario_episodes", 1) <= 0:
+        raise UserError(f"{path}: invalid number of scenario episodes {data['scenario_episodes']}; "
+                        "valid: a positive integer")
     num_envs = data.get("num_envs")
     num_envs = tuple(num_envs) if isinstance(num_envs, list) else (num_envs,)
     grid = data.get("grid") or {}
@@ -114,6 +119,7 @@ def load(name_or_path: str) -> Manifest:
         eval_episodes=data.get("eval_episodes", DEFAULT_EVAL_EPISODES),
         grid={k: tuple(v) for k, v in grid.items()}, budgets=dict(budgets),
         evaluate=tuple(data.get("evaluate") or ()),
+        scenario_episodes=data.get("scenario_episodes", 64),
     )
     manifest.runs()  # validates every task, algorithm, seed and override now
     if manifest.evaluate:

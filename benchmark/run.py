@@ -174,13 +174,13 @@ def train_jobs(runs: list[tuple[RunSpec, RunDir]], device: str) -> list[Job]:
             for spec, run in runs]
 
 
-def eval_jobs(runs: list[tuple[RunSpec, RunDir]], scenarios: tuple[str, ...], device: str) -> list[Job]:
+def eval_jobs(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest, device: str) -> list[Job]:
     """One job per (trained run, scenario) for the runs that finished training."""
     from benchmark.evaluate import eval_args, eval_state  # noqa: PLC0415
 
-    return [Job(f"{spec.run_id}@{name}", eval_args(run.path, name, device), run.path / "eval" / f"{name}.log",
-                lambda run=run, name=name: eval_state(run.path, name))
-            for spec, run in runs if run.status() == "finished" for name in scenarios]
+    return [Job(f"{spec.run_id}@{name}", eval_args(run.path, name, device, manifest.scenario_episodes),
+                run.path / "eval" / f"{name}.log", lambda run=run, name=name: eval_state(run.path, name))
+            for spec, run in runs if run.status() == "finished" for name in manifest.evaluate]
 
 
 def make_launcher(args: argparse.Namespace, device: str):
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     outcome = execute(train_jobs(runs, device), make_launcher(args, device), retry_failed=args.retry_failed,
                       what="run")
     if manifest.evaluate:
-        outcome |= execute(eval_jobs(runs, manifest.evaluate, device), make_launcher(args, device),
+        outcome |= execute(eval_jobs(runs, manifest, device), make_launcher(args, device),
                            retry_failed=args.retry_failed, what="eval")
     report(manifest, args.out)
     unfinished = [key for key, state in outcome.items() if state not in DONE_STATUSES]

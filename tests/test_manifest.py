@@ -52,6 +52,12 @@ def test_grid_expands_every_combination(tmp_path):
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0, 0]\n", "is listed twice"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ngrid: {actor_lr: [x]}\n", "actor_lr"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nevaluate: []\n", "key 'evaluate' is an empty list"),
+    ("name: x\ntasks: [go2_rough]\nalgorithms: [ppo]\nseeds: [0]\nevaluate: [go2_to_a2]\n",
+     "key 'evaluate': invalid scenario 'go2_to_a2'; valid: go2_source"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nevaluate: [go2_to_a1]\n",
+     "scenario 'go2_to_a1' evaluates policies trained on 'go2_rough', which is not among the tasks"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nscenario_episodes: 0\n",
+     "invalid number of scenario episodes 0"),
 ])
 def test_bad_manifests_name_the_file_and_the_key(tmp_path, body, message):
     path = tmp_path / "bad.yaml"

@@ -23,6 +23,10 @@ def test_shipped_manifests_expand_to_the_reviews_experiments():
     table4 = {r.run_id for r in load("task_diversity").runs()}
     table5 = {r.run_id for r in load("parallelization").runs() if r.num_envs == 1024}
     assert len(table5) == 2 * 8 * 5 and table5 <= table4
+    # Experiments 4 and 5 evaluate the very Go2 runs of Table 4
+    for name, scenarios in (("cross_embodiment", 3), ("ood_terrain", 7)):
+        manifest = load(name)
+        assert {r.run_id for r in manifest.runs()} <= table4 and len(manifest.evaluate) == scenarios
 
 
 def test_an_override_equal_to_the_default_is_the_same_run():
