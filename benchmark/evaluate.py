@@ -1,6 +1,6 @@
 """Evaluate a trained run zero-shot on a scenario (review Sec. 4.5-4.6) and keep the result in the run.
 
-    python -m benchmark.evaluate --run-dir results/<exp>/runs/<id> --scenario go2_to_a1 \\
+    python -m benchmark.evaluate --run-dir results/runs/<id> --scenario go2_to_a1 \\
         [--episodes 64] [--num-envs 64] [--device cpu] [--threads N] [--assets auto|local|cloud]
 
 The run's newest checkpoint (the final one of a finished run, as :mod:`benchmark.train` restores
