@@ -75,8 +75,9 @@ def test_state_skip_and_command_line(tmp_path, capsys):
     assert evaluate.main(["--run-dir", str(run), "--scenario", "ant_source"]) == 0  # not redone
     assert "already finished, nothing to do" in capsys.readouterr().out
     assert json.loads(path.read_text()) == finished
-    assert evaluate.eval_args(run, "ant_source", "cpu") == [
-        "-m", "benchmark.evaluate", "--run-dir", str(run), "--scenario", "ant_source", "--device", "cpu"]
+    assert evaluate.eval_args(run, "ant_source", "cpu", episodes=16) == [
+        "-m", "benchmark.evaluate", "--run-dir", str(run), "--scenario", "ant_source", "--device", "cpu",
+        "--episodes", "16", "--num-envs", "16"]
 
 
 class ScriptedEnv:
