@@ -127,12 +127,23 @@ def radii(table: pd.DataFrame, metric: str, episode_steps: float) -> tuple[pd.Da
     return 1 - table / scale, scale, rings
 
 
+def _label(scenario: str) -> str:
+    """An axis label: the review's names as they are; ours without the source prefix and "terrain"
+    (``ant_terrain_stepping_stones`` -> "stepping\nstones", ``go2_to_a1`` -> "to a1")."""
+    if "_" not in scenario:
+        return scenario
+    words = scenario.split("_")[1:]
+    words = words[1:] if words[0] == "terrain" else words
+    return "\n".join(words) if len(words) > 1 and words[0] != "to" else " ".join(words)
+
+
 def plot_radar(values: pd.DataFrame, out: Path, title: str, episode_steps: float) -> Path:
     """Fig. 7: one radar per metric, an axis per scenario (source at the top), a polygon per algorithm."""
     scenarios = _order(list(values["scenario"].unique()), list(PAPER_SCENARIO.values()))
     algorithms = _order(list(values["algorithm"].unique()), ALGO_ORDER)
     angles = np.linspace(0, 2 * np.pi, len(scenarios), endpoint=False)
-    fig, axes = plt.subplots(1, 3, figsize=(17, 6.5), subplot_kw={"projection": "polar"})
+    fig, axes = plt.subplots(1, 3, figsize=(19, 6.5), subplot_kw={"projection": "polar"},
+                             gridspec_kw={"wspace": 0.45})
     for ax, metric in zip(axes, METRICS):
         table = values.pivot(index="algorithm", columns="scenario", values=metric).reindex(
             index=algorithms, columns=scenarios)
@@ -144,14 +155,14 @@ def plot_radar(values: pd.DataFrame, out: Path, title: str, episode_steps: float
             ax.fill(angles, np.nan_to_num(r), color=ALGO_COLORS.get(algorithm), alpha=0.04)
         ax.set_theta_offset(np.pi / 2)
         ax.set_theta_direction(-1)
-        ax.set_xticks(angles, scenarios, fontsize=9)
+        ax.set_xticks(angles, [_label(name) for name in scenarios], fontsize=9)
         ax.set_ylim(0, 1)
         ax.set_rlabel_position(180 / len(scenarios))  # ring labels between two axes
         ax.set_yticks(rings, [f"{r * worst:.0f}" if metric == "alive" else f"{(1 - r) * worst:.3g}" for r in rings],
                       fontsize=7, color="0.35")
         ax.set_title(TITLES[metric] + ("\nradius = lifespan / episode length" if metric == "alive"
                                        else f"\nradius = 1 - MAE / {worst:g} (centre: MAE {worst:g})"), fontsize=10,
-                     pad=22)
+                     pad=30)
     axes[0].legend(loc="upper center", bbox_to_anchor=(1.75, -0.08), ncol=len(algorithms), fontsize=9)
     fig.suptitle(f"{title}\noutward = better on every axis; rings labelled in the metric's units; "
                  f"top vertex = in-distribution scenario", fontsize=11)
