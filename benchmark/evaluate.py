@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import io
 import json
 import math
@@ -30,7 +29,7 @@ import torch
 
 from benchmark import provenance
 from benchmark.errors import UserError, cli_main
-from benchmark.rundir import RunDir, atomic_write_json
+from benchmark.rundir import RunDir, atomic_write_json, hold, is_held
 from benchmark.spec import positive, validate_device
 from tasks.assets import MODES
 
@@ -58,14 +57,8 @@ def eval_state(run_dir: Path, scenario: str) -> str:
     data = _read(eval_path(run_dir, scenario))
     if data and data.get("status") == "finished":
         return "finished"
-    lock = _lock_path(run_dir, scenario)
-    if lock.exists():
-        with open(lock, "a+") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(f, fcntl.LOCK_UN)
-            except BlockingIOError:
-                return "running"
+    if is_held(_lock_path(run_dir, scenario)):
+        return "running"
     return data["status"] if data and data.get("status") == "failed" else "new"
 
 
@@ -160,8 +153,8 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
         return existing
     seed = meta["spec"]["seed"] if seed is None else seed
 
-    from tasks.assets import missing_assets, select_asset_root  # noqa: PLC0415
-    from tasks.isaaclab_env import config_asset_root, required_usd_paths  # noqa: PLC0415
+    from tasks.assets import select_asset_root  # noqa: PLC0415
+    from tasks.isaaclab_env import check_asset_root, check_assets  # noqa: PLC0415
     from tasks.scenarios import build_env_cfg  # noqa: PLC0415
 
     source = select_asset_root(asset_mode)
@@ -170,19 +163,10 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
                                      source_joint_order=_source_joint_order(run, scenario))
     if episode_length_s is not None:
         cfg.episode_length_s = episode_length_s
-    if config_asset_root().rstrip("/") != source.root.rstrip("/"):
-        raise RuntimeError(f"Isaac Lab was imported before the asset root was chosen ({config_asset_root()})")
-    missing = missing_assets(required_usd_paths(cfg), source, config_asset_root())
-    if missing:
-        raise UserError(f"scenario {name!r} needs assets that are not under the asset root {source.root} "
-                        f"({source.kind}):\n  " + "\n  ".join(missing) + "\nPoint ISAACSIM_ASSET_ROOT at a mirror "
-                        "of NVIDIA's Isaac assets, or run where the cloud asset root is reachable.")
+    check_asset_root(source)
+    check_assets(f"scenario {name!r}", cfg, source)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(_lock_path(run.path, name), "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"{path} is being evaluated by another process") from None
+    with hold(_lock_path(run.path, name), f"{path} is being evaluated by another process"):
         done = _read(path)
         if done and done.get("status") == "finished":  # finished while we were setting up
             return done
@@ -195,7 +179,7 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
                   "started_at": provenance.now(), "git": provenance.git_state(),
                   "versions": provenance.package_versions()}
         try:
-            record.update(_simulate(cfg, meta, run, scenario, episodes=episodes, device=device))
+            record.update(_simulate(cfg, source, meta, run, scenario, episodes=episodes, device=device))
             record["status"] = "finished"
         except BaseException as err:
             record["status"] = "failed"
@@ -208,39 +192,30 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
     return record
 
 
-def _simulate(cfg, meta: dict, run: RunDir, scenario, *, episodes: int, device: str) -> dict[str, Any]:
-    import gymnasium as gym  # noqa: PLC0415
-    from isaaclab.app import launch_simulation  # noqa: PLC0415
-    from isaaclab_rl.skrl import SkrlVecEnvWrapper  # noqa: PLC0415
-
+def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, device: str) -> dict[str, Any]:
+    from tasks.isaaclab_env import launch_env  # noqa: PLC0415
     from tasks.legged.embodiments import EMBODIMENTS  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
 
     ckpt = run.latest_checkpoint()
-    with launch_simulation(cfg, {"device": device}):
-        with contextlib.redirect_stdout(io.StringIO()):
-            env = gym.make(get_task(scenario.source_task).isaaclab_id, cfg=cfg)
-        try:
-            wrapped = SkrlVecEnvWrapper(env, ml_framework="torch")
-            unwrapped = env.unwrapped
-            dims = (int(wrapped.observation_space.shape[0]), int(wrapped.action_space.shape[0]))
-            trained = (meta["env"]["obs_dim"], meta["env"]["act_dim"])
-            if dims != trained:
-                raise RuntimeError(f"scenario {scenario.name} gives (obs, act) = {dims}, the policy expects {trained}")
-            agent, load_states = _build_agent(meta, wrapped, device)
-            state = torch.load(ckpt, map_location=device, weights_only=False)
-            load_states(agent, state["modules"])
-            robot = unwrapped.scene["robot"]
-            base = robot.find_bodies(EMBODIMENTS[scenario.target_embodiment].base_body)[0][0]
-            masses = robot.data.body_mass.torch
-            policy_order = list(unwrapped.action_manager.get_term("joint_pos")._joint_names)
-            documented = list(EMBODIMENTS[scenario.target_embodiment].joint_names)
-            max_steps = int(unwrapped.max_episode_length)
-            t0 = time.perf_counter()
-            metrics = rollout(agent, unwrapped, episodes=episodes, max_steps=max_steps)
-            wall = time.perf_counter() - t0
-        finally:
-            env.close()
+    with launch_env(get_task(scenario.source_task).isaaclab_id, cfg, device, source) as handle:
+        unwrapped = handle.unwrapped
+        dims = (handle.obs_dim, handle.act_dim)
+        trained = (meta["env"]["obs_dim"], meta["env"]["act_dim"])
+        if dims != trained:
+            raise RuntimeError(f"scenario {scenario.name} gives (obs, act) = {dims}, the policy expects {trained}")
+        agent, load_states = _build_agent(meta, handle.env, device)
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        load_states(agent, state["modules"])
+        robot = unwrapped.scene["robot"]
+        base = robot.find_bodies(EMBODIMENTS[scenario.target_embodiment].base_body)[0][0]
+        masses = robot.data.body_mass.torch
+        policy_order = list(unwrapped.action_manager.get_term("joint_pos")._joint_names)
+        documented = list(EMBODIMENTS[scenario.target_embodiment].joint_names)
+        max_steps = handle.max_episode_length
+        t0 = time.perf_counter()
+        metrics = rollout(agent, unwrapped, episodes=episodes, max_steps=max_steps)
+        wall = time.perf_counter() - t0
     per_episode = metrics.episodes()
     summary = metrics.summary()
     return {

@@ -49,6 +49,37 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
 
 
+@contextlib.contextmanager
+def hold(lock_path: Path, busy: str) -> Iterator[None]:
+    """Hold ``lock_path`` (flock, with our pid in it) or raise :class:`UserError` ``busy`` at once."""
+    with open(lock_path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(busy) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def is_held(lock_path: Path) -> bool:
+    """Whether a live process holds ``lock_path`` (a dead one's lock is dropped by the OS)."""
+    try:
+        with open(lock_path, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return False
+    except BlockingIOError:
+        return True
+    except FileNotFoundError:
+        return False
+
+
 class RunDir:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -92,34 +123,13 @@ class RunDir:
         return meta.get("status", "new")
 
     # --- exclusive ownership -------------------------------------------------------------------
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> contextlib.AbstractContextManager[None]:
         """Hold the run for this process; the OS drops the lock if the process dies."""
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "a+") as f:
-            try:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise UserError(f"run {self.path} is being trained by another process") from None
-            f.seek(0)
-            f.truncate()
-            f.write(str(os.getpid()))
-            f.flush()
-            try:
-                yield
-            finally:
-                fcntl.flock(f, fcntl.LOCK_UN)
+        return hold(self.path / ".lock", f"run {self.path} is being trained by another process")
 
     def is_locked(self) -> bool:
-        try:
-            with open(self.path / ".lock", "a+") as f:
-                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(f, fcntl.LOCK_UN)
-                return False
-        except BlockingIOError:
-            return True
-        except FileNotFoundError:
-            return False
+        return is_held(self.path / ".lock")
 
     # --- checkpoints ----------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:

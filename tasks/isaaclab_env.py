@@ -90,13 +90,21 @@ def config_asset_root() -> str:
     return NUCLEUS_ASSET_ROOT_DIR
 
 
-def check_assets(task: Task, cfg: Any, source: AssetSource) -> None:
+def check_asset_root(source: AssetSource) -> None:
+    """Isaac Lab must read the asset root chosen for this process (it reads it once, on import)."""
+    if config_asset_root().rstrip("/") != source.root.rstrip("/"):
+        raise RuntimeError(f"Isaac Lab was imported before the asset root was chosen: it reads "
+                           f"{config_asset_root()}, this process needs {source.root}")
+
+
+def check_assets(subject: str, cfg: Any, source: AssetSource) -> None:
+    """Stop before simulation when a USD file ``cfg`` needs is missing under ``source``; ``subject``
+    names what needs them, e.g. "task 'go2_rough' (Isaac-Velocity-Rough-UnitreeGo2)"."""
     missing = missing_assets(required_usd_paths(cfg), source, config_asset_root())
     if missing:
         names = "\n  ".join(missing)
         raise UserError(
-            f"task {task.name!r} ({task.isaaclab_id}) needs assets that are not under the asset root "
-            f"{source.root} ({source.kind}):\n  {names}\n"
+            f"{subject} needs assets that are not under the asset root {source.root} ({source.kind}):\n  {names}\n"
             "Point ISAACSIM_ASSET_ROOT at a folder that holds them (a mirror of NVIDIA's Isaac assets), "
             "or run where the cloud asset root is reachable. Offline stand-ins exist only for: "
             "cartpole, ant (`python -m tasks.assets`)."
@@ -109,11 +117,16 @@ def open_env(task: Task, *, num_envs: int, device: str, seed: int, asset_mode: s
     """Create the task's Isaac Lab environment; closes the simulation on exit."""
     source = select_asset_root(asset_mode)
     cfg = load_env_cfg(task, num_envs=num_envs, device=device, seed=seed)
-    if config_asset_root().rstrip("/") != source.root.rstrip("/"):
-        raise RuntimeError(f"Isaac Lab was imported before the asset root was chosen: it reads "
-                           f"{config_asset_root()}, this run needs {source.root}")
-    check_assets(task, cfg, source)
+    check_asset_root(source)
+    check_assets(f"task {task.name!r} ({task.isaaclab_id})", cfg, source)
+    with launch_env(task.isaaclab_id, cfg, device, source, quiet=quiet) as handle:
+        yield handle
 
+
+@contextlib.contextmanager
+def launch_env(gym_id: str, cfg: Any, device: str, source: AssetSource, quiet: bool = True) -> Iterator[EnvHandle]:
+    """Start the simulation of an env config already checked (:func:`check_asset_root`,
+    :func:`check_assets`), skrl-wrapped; closes it on exit."""
     import gymnasium as gym  # noqa: PLC0415
     from isaaclab.app import launch_simulation  # noqa: PLC0415
     from isaaclab_rl.skrl import SkrlVecEnvWrapper  # noqa: PLC0415
@@ -122,7 +135,7 @@ def open_env(task: Task, *, num_envs: int, device: str, seed: int, asset_mode: s
     sink = io.StringIO() if quiet else None
     with launch_simulation(cfg, {"device": device}):
         with contextlib.redirect_stdout(sink) if sink is not None else contextlib.nullcontext():
-            env = gym.make(task.isaaclab_id, cfg=cfg)
+            env = gym.make(gym_id, cfg=cfg)
         try:
             wrapped = SkrlVecEnvWrapper(env, ml_framework="torch")
             unwrapped = env.unwrapped

@@ -47,6 +47,6 @@ def test_missing_robot_asset_is_named_before_simulation(tmp_path):
     task = get_task("go2_rough")
     cfg = load_env_cfg(task, num_envs=1, device="cpu", seed=0)
     with pytest.raises(UserError) as err:
-        check_assets(task, cfg, source)
+        check_assets("task 'go2_rough'", cfg, source)
     message = str(err.value)
     assert "Robots/Unitree/Go2/go2.usd" in message and "ISAACSIM_ASSET_ROOT" in message
