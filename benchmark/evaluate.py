@@ -102,19 +102,16 @@ def _source_joint_order(run: RunDir, scenario) -> tuple[str, ...] | None:
 
 
 def _build_agent(meta: dict, wrapped, device: str):
-    from agents.interface import init_for_loop, load_module_states  # noqa: PLC0415
+    from agents.interface import init_for_loop  # noqa: PLC0415
     from agents.registry import build_agent  # noqa: PLC0415
     from benchmark.spec import RunSpec  # noqa: PLC0415
 
-    ident = meta["spec"]
-    spec = RunSpec(task=ident["task"], algo=ident["algo"], num_envs=ident["num_envs"], seed=ident["seed"],
-                   timesteps=ident["timesteps"], overrides=tuple(sorted(ident["overrides"].items())),
-                   eval_episodes=ident["eval_episodes"])
+    spec = RunSpec.from_identity(meta["spec"])
     # num_envs=1: the agent only acts here; its memory (off-policy: 4096 x num_envs) stays small
     agent = build_agent(spec.algo, spec.agent_config(), observation_space=wrapped.observation_space,
                         action_space=wrapped.action_space, num_envs=1, device=device)
     init_for_loop(agent)
-    return agent, load_module_states
+    return agent
 
 
 @torch.no_grad()
@@ -193,6 +190,7 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
 
 
 def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, device: str) -> dict[str, Any]:
+    from agents.interface import load_module_states  # noqa: PLC0415
     from tasks.isaaclab_env import launch_env  # noqa: PLC0415
     from tasks.legged.embodiments import EMBODIMENTS  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
@@ -204,9 +202,9 @@ def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, 
         trained = (meta["env"]["obs_dim"], meta["env"]["act_dim"])
         if dims != trained:
             raise RuntimeError(f"scenario {scenario.name} gives (obs, act) = {dims}, the policy expects {trained}")
-        agent, load_states = _build_agent(meta, handle.env, device)
+        agent = _build_agent(meta, handle.env, device)
         state = torch.load(ckpt, map_location=device, weights_only=False)
-        load_states(agent, state["modules"])
+        load_module_states(agent, state["modules"])
         robot = unwrapped.scene["robot"]
         base = robot.find_bodies(EMBODIMENTS[scenario.target_embodiment].base_body)[0][0]
         masses = robot.data.body_mass.torch

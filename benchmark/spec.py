@@ -76,6 +76,11 @@ class RunSpec:
         out["overrides"] = dict(self.overrides)
         return out
 
+    @classmethod
+    def from_identity(cls, ident: dict[str, Any]) -> RunSpec:
+        """The spec a run directory's ``run.json`` records (the inverse of :meth:`identity`)."""
+        return cls(**{**ident, "overrides": tuple(sorted(ident["overrides"].items()))})
+
     @property
     def run_id(self) -> str:
         digest = hashlib.sha1(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:10]

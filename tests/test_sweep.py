@@ -37,6 +37,13 @@ def test_an_override_equal_to_the_default_is_the_same_run():
     assert k10.run_id.startswith("ant-genpo-n1024-s0-")
 
 
+def test_a_spec_is_rebuilt_from_what_run_json_records():
+    spec = RunSpec.create(task="ant", algo="genpo", num_envs=64, seed=1,
+                          overrides={"diffusion_steps": 10, "actor_lr": 0.001})
+    rebuilt = RunSpec.from_identity(json.loads(json.dumps(spec.identity())))
+    assert rebuilt == spec and rebuilt.run_id == spec.run_id
+
+
 def test_filters_select_by_field_and_by_resolved_grid_value():
     manifest = load("diffusion_steps")
     specs = manifest.runs()
