@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from benchmark.errors import UserError, invalid
+from tasks.errors import UserError, invalid
 from tasks.registry import Task
 
 # review parameter name -> config key, per section of Tables 10-12

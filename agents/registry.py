@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from agents.config import ResolvedConfig, resolve
-from benchmark.errors import invalid
+from tasks.errors import invalid
 from tasks.registry import Task
 
 ALGORITHMS = ("ppo", "ddpg", "td3", "sac", "dipo", "qvpo", "dacer", "genpo")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.files import write_text
-from benchmark.errors import cli_main
+from tasks.errors import cli_main
 from benchmark.manifest import Manifest, load
 from benchmark.rundir import RunDir
 

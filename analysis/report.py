@@ -27,7 +27,7 @@ from analysis import radar, stats, tables
 from analysis.collect import collect, experiment_runs, run_store
 from analysis.curves import plot_curves
 from analysis.files import write_text
-from benchmark.errors import UserError, cli_main
+from tasks.errors import UserError, cli_main
 
 
 def build(exp_dir: Path, run_ids: list[str] | None, title: str, paper: bool = True,

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 
 from benchmark import provenance
-from benchmark.errors import UserError, cli_main
+from tasks.errors import UserError, cli_main
 from benchmark.rundir import RunDir, atomic_write_json, hold, is_held
 from benchmark.spec import positive, validate_device
 from tasks.assets import MODES

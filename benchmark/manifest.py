@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from benchmark.errors import UserError
+from tasks.errors import UserError
 from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"

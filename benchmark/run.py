@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from benchmark.errors import UserError, cli_main
+from tasks.errors import UserError, cli_main
 from benchmark.manifest import Manifest, load
 from benchmark.rundir import DONE_STATUSES, RunDir
 from benchmark.spec import RunSpec, validate_device

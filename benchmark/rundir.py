@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from benchmark.errors import UserError
+from tasks.errors import UserError
 
 DONE_STATUSES = ("finished", "diverged")
 KEEP_CHECKPOINTS = 2

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from agents.registry import ALGORITHMS, resolve_config
-from benchmark.errors import UserError, invalid
+from tasks.errors import UserError, invalid
 from tasks.registry import get_task
 
 DEFAULT_EVAL_EPISODES = 1024

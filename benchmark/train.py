@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark import provenance
-from benchmark.errors import cli_main
+from tasks.errors import cli_main
 from benchmark.rundir import DONE_STATUSES, RunDir, atomic_write_json
 from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, positive, validate_device
 from tasks.assets import MODES

@@ -30,7 +30,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlparse
 
-from benchmark.errors import UserError
+from tasks.errors import UserError
 
 # Isaac Lab 3.0.0's default asset root (from its kit file); used for the reachability probe only.
 CLOUD_ROOT = "https://omniverse-content-production.s3-us-west-2.amazonaws.com/Assets/Isaac/6.2"

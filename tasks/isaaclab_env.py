@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from benchmark.errors import UserError
+from tasks.errors import UserError
 from tasks.assets import AssetSource, missing_assets, select_asset_root
 from tasks.registry import Task
 

@@ -14,7 +14,7 @@ import contextlib
 import io
 import sys
 
-from benchmark.errors import cli_main
+from tasks.errors import cli_main
 from tasks.assets import MODES, missing_assets, select_asset_root
 from tasks.registry import all_tasks
 

@@ -23,7 +23,7 @@ import dataclasses
 import functools
 from pathlib import Path
 
-from benchmark.errors import invalid
+from tasks.errors import invalid
 
 HERE = Path(__file__).resolve().parent
 GROUPS = ("classic", "manipulation", "locomotion")

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from benchmark.errors import invalid
+from tasks.errors import invalid
 from tasks.legged.embodiments import EMBODIMENTS
 from tasks.legged.terrains import TERRAINS
 

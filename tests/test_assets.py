@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmark.errors import UserError
+from tasks.errors import UserError
 from tasks import assets
 from tasks.registry import get_task
 

@@ -4,7 +4,7 @@ import pytest
 
 from agents.config import parse_override
 from agents.registry import resolve_config
-from benchmark.errors import UserError
+from tasks.errors import UserError
 from tasks.registry import get_task
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmark.errors import UserError
+from tasks.errors import UserError
 from tasks.registry import GROUPS, all_tasks, get_task
 
 # Table 3 of the review: (state dim, action dim)

@@ -5,7 +5,7 @@ import pytest
 
 from analysis import report
 from analysis_fakes import fake_eval, fake_run
-from benchmark.errors import UserError
+from tasks.errors import UserError
 
 
 def _experiment(tmp_path):

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from benchmark.errors import UserError
+from tasks.errors import UserError
 from tasks.legged.embodiments import EMBODIMENTS, joint_map
 from tasks.scenarios import SCENARIOS, build_env_cfg, get_scenario, source_scenario
 

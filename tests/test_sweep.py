@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmark import run as sweep
-from benchmark.errors import UserError
+from tasks.errors import UserError
 from benchmark.launchers import LocalLauncher
 from benchmark.manifest import load
 from benchmark.spec import RunSpec

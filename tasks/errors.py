@@ -1,7 +1,8 @@
 """The one exception type for mistakes a user can fix (bad task, bad manifest, missing asset).
 
 The CLIs turn it into a one-line message on stderr and exit code 2; every other exception is a bug
-and keeps its traceback.
+and keeps its traceback. It lives in ``tasks``, the lowest layer (tasks <- agents <- benchmark <-
+analysis), so that every layer can raise it without importing a layer above its own.
 """
 
 from __future__ import annotations
