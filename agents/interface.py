@@ -14,8 +14,9 @@ Every agent, the classic four (skrl's own classes) and the diffusion agents alik
 - ``tracking_data``: ``{tag: [values]}``; the loop reads and clears it every log interval.
 
 For evaluation an agent may define ``act_eval(observations) -> actions``, the action its original
-implementation evaluates with (e.g. QVPO's best of 32 candidates by Q); otherwise the policy
-model's mean action (Gaussian) or its action (deterministic models) is used.
+implementation evaluates with (e.g. QVPO's best of 32 candidates by Q), and ``evaluation_policy``,
+that choice in words; otherwise (skrl's agents) the policy model's mean action (Gaussian) or its
+action (deterministic models) is used. :func:`evaluation_policy` says which, for the records.
 """
 
 from __future__ import annotations
@@ -30,6 +31,16 @@ def evaluation_action(agent, observations: torch.Tensor) -> torch.Tensor:
     inputs = {"observations": agent._observation_preprocessor(observations), "states": None}
     actions, outputs = agent.policy.act(inputs, role="policy")
     return outputs.get("mean_actions", actions)
+
+
+def evaluation_policy(agent) -> str:
+    """What :func:`evaluation_action` does for ``agent``, in words (kept with every evaluation)."""
+    if getattr(agent, "evaluation_policy", ""):
+        return agent.evaluation_policy
+    if hasattr(agent, "act_eval"):
+        return "the agent's own evaluation action (act_eval)"
+    kind = type(agent.policy).__name__.lower()
+    return "the Gaussian policy's mean action" if "gaussian" in kind else "the deterministic actor's action"
 
 
 # skrl's SAC records its losses only while its own TensorBoard writer is on (write_interval > 0).

@@ -11,8 +11,8 @@ A ``set.<key>`` column holds the value each run used (its resolved config), not 
 a run id leaves out an override equal to the default (GenPO's K = 5 in the K grid), yet that run
 belongs in the K = 5 row.
 
-Runs live in one store shared by the experiments, ``<out>/runs/<run id>/``; an experiment's outputs
-in ``<out>/<experiment>/``.
+Runs live in one store shared by the experiments; an experiment's outputs beside it
+(:mod:`benchmark.store`).
 
     python -m analysis.collect --exp NAME [--out results]   # -> results/<NAME>/results.csv
 """
@@ -20,86 +20,71 @@ in ``<out>/<experiment>/``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 import pandas as pd
 
-from analysis.files import write_text
-from tasks.errors import cli_main
 from benchmark.manifest import Manifest, load
-from benchmark.rundir import RunDir
+from benchmark.store import DEFAULT_ROOT, RunDir, Store, write_text
+from tasks.errors import cli_main
 
 COLUMNS = ["experiment", "run_id", "task", "algo", "seed", "num_envs", "timesteps", "eval_episodes", "status",
            "eval_return_mean", "eval_return_std", "final_eval_episodes", "train_wall_time_s", "total_env_steps",
            "asset_source", "git_commit", "git_dirty", "device", "host", "run_dir"]
 
 
-def _wall_time(run_dir: Path) -> float | None:
-    metrics = run_dir / "metrics.csv"
-    if not metrics.exists() or not metrics.stat().st_size:
-        return None
-    frame = pd.read_csv(metrics, usecols=["wall_time_s"])
-    return float(frame["wall_time_s"].iloc[-1]) if len(frame) else None
+def _wall_time(run: RunDir) -> float | None:
+    rows = run.read_metrics()
+    return float(rows[-1]["wall_time_s"]) if rows and rows[-1].get("wall_time_s") else None
 
 
-def _row(run_dir: Path, experiment: str | None) -> tuple[dict, dict] | None:
+def _row(run: RunDir, experiment: str | None) -> tuple[dict, dict] | None:
     """The run's row and its resolved agent settings."""
-    try:
-        meta = json.loads((run_dir / "run.json").read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+    meta = run.read_meta()
+    if meta is None:
         return None
     spec = meta.get("spec") or {}
     ev = meta.get("final_eval") or {}
     git = meta.get("git") or {}
-    row = {"experiment": experiment, "run_id": run_dir.name,
+    row = {"experiment": experiment, "run_id": run.run_id,
            **{k: spec.get(k) for k in ("task", "algo", "seed", "num_envs", "timesteps", "eval_episodes")},
-           "status": RunDir(run_dir).status(),  # "interrupted": says running, but nobody holds it
+           "status": run.status(),  # "interrupted": says running, but nobody holds it
            "eval_return_mean": ev.get("return_mean"), "eval_return_std": ev.get("return_std"),
-           "final_eval_episodes": ev.get("episodes"), "train_wall_time_s": _wall_time(run_dir),
+           "final_eval_episodes": ev.get("episodes"), "train_wall_time_s": _wall_time(run),
            "total_env_steps": meta.get("total_env_steps"), "asset_source": (meta.get("asset_source") or {}).get("kind"),
            "git_commit": git.get("commit"), "git_dirty": git.get("dirty"), "device": meta.get("device"),
-           "host": (meta.get("machine") or {}).get("host"), "run_dir": str(run_dir)}
+           "host": (meta.get("machine") or {}).get("host"), "run_dir": str(run.path)}
     for key, value in (spec.get("overrides") or {}).items():
         row[f"set.{key}"] = value
     return row, (meta.get("agent_config") or {}).get("values") or {}
 
 
-def collect(runs_root: Path, run_ids: list[str] | None = None, experiment: str | None = None) -> pd.DataFrame:
-    """One row per run directory under ``runs_root`` (only ``run_ids``, in their order, when given)."""
-    runs_root = Path(runs_root)
-    if run_ids is None:
-        dirs = sorted(p for p in runs_root.iterdir() if p.is_dir()) if runs_root.exists() else []
-    else:
-        dirs = [runs_root / r for r in dict.fromkeys(run_ids)]
-    found = [r for r in (_row(d, experiment) for d in dirs) if r is not None]
+def collect(store: Store, run_ids: list[str] | None = None, experiment: str | None = None) -> pd.DataFrame:
+    """One row per run directory of ``store`` (only ``run_ids``, in their order, when given)."""
+    found = [r for r in (_row(run, experiment) for run in store.runs(run_ids)) if r is not None]
     settings = {k for row, _ in found for k in row if k.startswith("set.")}
     rows = [{**{k: values.get(k.removeprefix("set.")) for k in settings}, **row} for row, values in found]
     frame = pd.DataFrame(rows)
     return frame.reindex(columns=COLUMNS + sorted(c for c in frame.columns if c not in COLUMNS))
 
 
-def experiment_runs(name: str, out: Path) -> tuple[Manifest, Path, list[str]]:
-    """The manifest ``name``, its output folder ``out/<name>`` and its run ids in manifest order."""
+def experiment_runs(name: str) -> tuple[Manifest, list[str]]:
+    """The manifest ``name`` and its run ids in manifest order."""
     manifest = load(name)
-    return manifest, Path(out) / manifest.name, [spec.run_id for spec in manifest.runs()]
-
-
-def run_store(exp_dir: Path) -> Path:
-    """The run store beside an experiment's output folder: ``<out>/runs``."""
-    return Path(exp_dir).parent / "runs"
+    return manifest, [spec.run_id for spec in manifest.runs]
 
 
 @cli_main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.collect", description=__doc__.split("\n")[0])
     parser.add_argument("--exp", required=True, help="experiment name (experiments/<name>.yaml)")
-    parser.add_argument("--out", type=Path, default=Path("results"), help="results root (default: results/)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT}/)")
     args = parser.parse_args(argv)
-    manifest, exp_dir, run_ids = experiment_runs(args.exp, args.out)
-    frame = collect(run_store(exp_dir), run_ids, manifest.name)
-    path = write_text(exp_dir / "results.csv", frame.to_csv(index=False))
+    manifest, run_ids = experiment_runs(args.exp)
+    store = Store(args.out)
+    frame = collect(store, run_ids, manifest.name)
+    path = write_text(store.results_csv(manifest.name), frame.to_csv(index=False))
     print(f"{path}: {len(frame)} of the manifest's {len(run_ids)} runs have a run directory")
     return 0
 

@@ -1,4 +1,4 @@
-"""Learning curves from ``metrics.csv``, as the review's Figs. 4-6: training episode return against
+"""Learning curves from each run's metrics file, as the review's Figs. 4-6: training episode return against
 environment steps, one line per algorithm (mean over seeds, shaded +- one std across seeds), one
 panel per task and, when they vary within the experiment, per number of environments (Fig. 5) or
 diffusion steps K (Fig. 6)."""
@@ -16,8 +16,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from agents import catalogue  # noqa: E402
 from analysis.files import save_figure  # noqa: E402
-from analysis.reference import ALGO_COLORS, ALGO_ORDER, PAPER_ALGO  # noqa: E402
+from benchmark.store import RunDir  # noqa: E402
 from analysis.tables import KEY_LABELS, order_key, row_keys, value_label  # noqa: E402
 from tasks.registry import get_task  # noqa: E402
 
@@ -25,7 +26,7 @@ from tasks.registry import get_task  # noqa: E402
 def _curve(run_dirs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     frames = []
     for d in run_dirs:
-        path = Path(d) / "metrics.csv"
+        path = RunDir(d).metrics_path
         if path.exists() and path.stat().st_size:
             frames.append(pd.read_csv(path)[["env_steps", "return_mean"]].dropna())
     frames = [f for f in frames if len(f)]
@@ -62,15 +63,16 @@ def plot_curves(runs: pd.DataFrame, out: Path, title: str) -> Path:
     for ax, panel in zip(axes.flat, panels):
         mask = (labels == panel).all(axis=1)
         groups = dict(list(runs[mask].groupby("algo", sort=False)))
-        for algo in sorted(groups, key=lambda a: (ALGO_ORDER + [PAPER_ALGO.get(a, a)]).index(PAPER_ALGO.get(a, a))):
+        by_label = {catalogue.label(a): a for a in groups}
+        for algo in (by_label[name] for name in catalogue.in_order(by_label)):
             curve = _curve(list(groups[algo]["run_dir"]))
             if curve is None:
                 continue
             x, mean, std = curve
-            name = PAPER_ALGO.get(algo, algo)
-            ax.plot(x / 1e6, mean, color=ALGO_COLORS.get(name), label=f"{name} (n={len(groups[algo])})",
+            name = catalogue.label(algo)
+            ax.plot(x / 1e6, mean, color=catalogue.colors().get(name), label=f"{name} (n={len(groups[algo])})",
                     marker="o" if len(x) < 5 else None, ms=4)  # a short budget still shows
-            ax.fill_between(x / 1e6, mean - std, mean + std, color=ALGO_COLORS.get(name), alpha=0.2)
+            ax.fill_between(x / 1e6, mean - std, mean + std, color=catalogue.colors().get(name), alpha=0.2)
         t = get_task(panel[0])
         setting = ", ".join(f"{KEY_LABELS.get(k, k.removeprefix('set.'))} = {v}" for k, v in zip(keys[1:], panel[1:]))
         ax.set_title(f"{t.paper_name} ({t.isaaclab_id})" + (f"\n{setting}" if setting else ""), fontsize=10)

@@ -1,6 +1,5 @@
-"""Writing the analysis outputs whole or not at all: every table and figure goes through
-:func:`benchmark.rundir.atomic_write_bytes` (temporary file, then rename), so a crash never leaves a
-half-written report file."""
+"""Figures written whole or not at all, as every file of the store (:mod:`benchmark.store`: a
+temporary file, then a rename), so a crash never leaves a half-written report file."""
 
 from __future__ import annotations
 
@@ -12,14 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from benchmark.rundir import atomic_write_bytes  # noqa: E402
-
-
-def write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, text.encode())
-    return path
-
+from benchmark.store import atomic_write_bytes  # noqa: E402
 
 def save_figure(fig: plt.Figure, path: Path) -> Path:
     """Save ``fig`` as a PNG at ``path`` atomically and close it."""

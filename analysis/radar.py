@@ -1,7 +1,7 @@
 """Zero-shot evaluations (cross-embodiment transfer and OOD terrain, the review's Table 7) read from
 the run directories, and radar charts in the layout of the review's Fig. 7.
 
-Each run directory may hold one file per scenario, ``eval/<scenario>.json``::
+Each run directory may hold one evaluation file per scenario (:mod:`benchmark.store`)::
 
     {"scenario": "a1_transfer", "source_task": "go2_rough", "status": "finished", "episodes": 64,
      "max_episode_steps": 1000,
@@ -39,8 +39,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from agents import catalogue  # noqa: E402
 from analysis.files import save_figure  # noqa: E402
-from analysis.reference import ALGO_COLORS, ALGO_ORDER, PAPER_ALGO, PAPER_SCENARIO, transfer  # noqa: E402
+from benchmark.store import Store  # noqa: E402
+from analysis.reference import PAPER_SCENARIO, transfer  # noqa: E402
 
 METRICS = ("alive", "l_mae", "a_mae")
 FIELDS = ("scenario", "source_task", "status", "episodes", "max_episode_steps", "metrics")
@@ -52,7 +54,7 @@ TITLES = {"alive": "Alive: average lifespan (steps) ↑", "l_mae": "L-MAE: linea
 
 
 def read_evaluation(path: Path) -> dict:
-    """One ``eval/<scenario>.json``, flattened; a finished file must carry every metric's mean and std.
+    """One zero-shot evaluation file, flattened; a finished file must carry every metric's mean and std.
 
     Raises ``ValueError`` naming the file and what is wrong.
     """
@@ -72,29 +74,24 @@ def read_evaluation(path: Path) -> dict:
     return row
 
 
-def collect_evaluations(runs_root: Path, run_ids: list[str] | None = None,
+def collect_evaluations(store: Store, run_ids: list[str] | None = None,
                         scenarios: Sequence[str] | None = None) -> pd.DataFrame:
-    """One row per evaluation file of the runs under ``runs_root`` (only ``run_ids`` when given),
-    of the ``scenarios`` given (runs are shared by experiments: another may have evaluated others).
+    """One row per evaluation file of the runs of ``store`` (only ``run_ids`` when given), of the
+    ``scenarios`` given (runs are shared by experiments: another may have evaluated others).
 
     Every file is kept with its ``status``; the tables and radars use the finished ones only.
     """
-    runs_root = Path(runs_root)
-    if run_ids is None:
-        dirs = sorted(p for p in runs_root.iterdir() if p.is_dir()) if runs_root.exists() else []
-    else:
-        dirs = [runs_root / r for r in dict.fromkeys(run_ids)]
     rows = []
-    for run_dir in dirs:
-        try:
-            spec = json.loads((run_dir / "run.json").read_text())["spec"]
-        except (FileNotFoundError, json.JSONDecodeError):
+    for run in store.runs(run_ids):
+        meta = run.read_meta()
+        if meta is None:
             continue
-        for path in sorted((run_dir / "eval").glob("*.json")):
+        spec = meta["spec"]
+        for path in run.scenario_evals():
             if scenarios is not None and path.stem not in scenarios:
                 continue
-            rows.append({"run_id": run_dir.name, "task": spec["task"], "algo": spec["algo"], "seed": spec["seed"],
-                         **read_evaluation(path), "run_dir": str(run_dir)})
+            rows.append({"run_id": run.run_id, "task": spec["task"], "algo": spec["algo"], "seed": spec["seed"],
+                         **read_evaluation(path), "run_dir": str(run.path)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -102,7 +99,7 @@ def radar_values(evals: pd.DataFrame) -> pd.DataFrame:
     """algorithm, scenario (the review's names), mean alive / l_mae / a_mae over finished files."""
     done = evals[evals["status"] == "finished"]
     out = done.groupby(["algo", "scenario"], sort=False)[list(METRICS)].mean().reset_index()
-    return out.assign(algorithm=out.pop("algo").map(lambda a: PAPER_ALGO.get(a, a)),
+    return out.assign(algorithm=out.pop("algo").map(catalogue.label),
                       scenario=out["scenario"].map(lambda s: PAPER_SCENARIO.get(s, s)))
 
 
@@ -140,7 +137,7 @@ def _label(scenario: str) -> str:
 def plot_radar(values: pd.DataFrame, out: Path, title: str, episode_steps: float) -> Path:
     """Fig. 7: one radar per metric, an axis per scenario (source at the top), a polygon per algorithm."""
     scenarios = _order(list(values["scenario"].unique()), list(PAPER_SCENARIO.values()))
-    algorithms = _order(list(values["algorithm"].unique()), ALGO_ORDER)
+    algorithms = catalogue.in_order(values["algorithm"].unique())
     angles = np.linspace(0, 2 * np.pi, len(scenarios), endpoint=False)
     fig, axes = plt.subplots(1, 3, figsize=(19, 6.5), subplot_kw={"projection": "polar"},
                              gridspec_kw={"wspace": 0.45})
@@ -151,8 +148,8 @@ def plot_radar(values: pd.DataFrame, out: Path, title: str, episode_steps: float
         for algorithm in algorithms:
             r = radius.loc[algorithm].to_numpy(dtype=float)
             ax.plot(np.append(angles, angles[0]), np.append(r, r[0]), marker="o", ms=3, lw=1.5,
-                    color=ALGO_COLORS.get(algorithm), label=algorithm)
-            ax.fill(angles, np.nan_to_num(r), color=ALGO_COLORS.get(algorithm), alpha=0.04)
+                    color=catalogue.colors().get(algorithm), label=algorithm)
+            ax.fill(angles, np.nan_to_num(r), color=catalogue.colors().get(algorithm), alpha=0.04)
         ax.set_theta_offset(np.pi / 2)
         ax.set_theta_direction(-1)
         ax.set_xticks(angles, [_label(name) for name in scenarios], fontsize=9)

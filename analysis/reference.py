@@ -15,13 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent / "reference"
-# the review's spelling of the algorithms, in its column order (Tables 4-7)
-PAPER_ALGO = {"ppo": "PPO", "ddpg": "DDPG", "td3": "TD3", "sac": "SAC", "dipo": "DIPO", "qvpo": "QVPO",
-              "dacer": "DACER", "genpo": "GenPO"}
-ALGO_ORDER = list(PAPER_ALGO.values())
-ALGO_COLORS = dict(zip(ALGO_ORDER, ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                                    "#17becf"]))  # one colour per algorithm, the same in every figure
-# evaluation scenario (eval/<scenario>.json, tasks/scenarios.py) -> the review's name for it (Tables 7-8),
+# evaluation scenario (tasks/scenarios.py) -> the review's name for it (Tables 7-8),
 # in-distribution scenarios first (the top vertex of Fig. 7's radars), then the zero-shot targets
 PAPER_SCENARIO = {"go2_source": "Go2 (source)", "go2_terrain_random": "Random (source)",
                   "go2_terrain_stairs": "Stairs (source)", "go2_terrain_pyramid": "Pyramid (source)",

@@ -40,8 +40,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from rliable import library, metrics  # noqa: E402
 
-from analysis.files import save_figure, write_text  # noqa: E402
-from analysis.reference import ALGO_COLORS, ALGO_ORDER, PAPER_ALGO, table4_range  # noqa: E402
+from agents import catalogue  # noqa: E402
+from analysis.files import save_figure  # noqa: E402
+from benchmark.store import write_text  # noqa: E402
+from analysis.reference import table4_range  # noqa: E402
 from analysis.tables import KEY_LABELS, row_keys  # noqa: E402
 from tasks.registry import get_task  # noqa: E402
 
@@ -75,7 +77,7 @@ def normalized_scores(runs: pd.DataFrame) -> pd.DataFrame:
     done = runs[runs["status"] == "finished"].dropna(subset=["eval_return_mean"])
     records = []
     for row in done.to_dict("records"):
-        records.append({"run_id": row["run_id"], "algorithm": PAPER_ALGO.get(row["algo"], row["algo"]),
+        records.append({"run_id": row["run_id"], "algorithm": catalogue.label(row["algo"]),
                         "seed": row["seed"], "column": _column(row, keys), "task": row["task"],
                         "return": float(row["eval_return_mean"])})
     frame = pd.DataFrame(records, columns=["run_id", "algorithm", "seed", "column", "task", "return"])
@@ -93,7 +95,7 @@ def normalized_scores(runs: pd.DataFrame) -> pd.DataFrame:
 
 def score_matrices(scores: pd.DataFrame) -> tuple[dict[str, np.ndarray], list[str], list[str]]:
     """Per algorithm (review order) a runs x tasks matrix; the tasks (columns) used; notes on what was left out."""
-    algorithms = sorted(scores["algorithm"].unique(), key=lambda a: (ALGO_ORDER + [a]).index(a))
+    algorithms = catalogue.in_order(scores["algorithm"].unique())
     counts = scores.groupby(["column", "algorithm"]).size().unstack()
     columns = [c for c in dict.fromkeys(scores["column"]) if counts.loc[c].notna().all()]
     notes = [f"task {c} left out: not every algorithm finished a run on it" for c in dict.fromkeys(scores["column"])
@@ -149,7 +151,7 @@ def plot_intervals(stats: pd.DataFrame, out: Path, title: str) -> Path:
     for ax, name in zip(axes, AGGREGATES):
         rows = stats[stats["metric"] == name].set_index("algorithm").reindex(algorithms)
         for yi, (algorithm, r) in zip(y, rows.iterrows()):
-            color = ALGO_COLORS.get(algorithm)
+            color = catalogue.colors().get(algorithm)
             ax.barh(yi, r["ci_high"] - r["ci_low"], left=r["ci_low"], height=0.6, color=color, alpha=0.4)
             ax.plot(r["estimate"], yi, "o", color=color, markeredgecolor="black")
             ax.annotate(f"{r['estimate']:.2f}", (r["estimate"], yi), xytext=(0, 9), textcoords="offset points",
@@ -171,7 +173,7 @@ def plot_profiles(profiles: dict[str, np.ndarray], cis: dict[str, np.ndarray], t
                   title: str, collapsed: bool) -> Path:
     fig, ax = plt.subplots(figsize=(8, 5))
     for algorithm, profile in profiles.items():
-        color = ALGO_COLORS.get(algorithm)
+        color = catalogue.colors().get(algorithm)
         ax.plot(taus, profile, color=color, lw=2, label=algorithm)
         ax.fill_between(taus, cis[algorithm][0], cis[algorithm][1], color=color, alpha=0.15)
     ax.set_xlabel(f"tau: {SCORE_LABEL}", fontsize=9)

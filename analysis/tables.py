@@ -35,7 +35,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from analysis.reference import (ALGO_ORDER, PAPER_ALGO, PAPER_SCENARIO, review_cell, table4_mean_rank,
+from agents import catalogue
+from analysis.reference import (PAPER_SCENARIO, review_cell, table4_mean_rank,
                                 table4_tasks, transfer)
 from tasks.registry import all_tasks, get_task
 
@@ -79,7 +80,7 @@ def value_label(value: object) -> str:
 
 
 def order_key(key: str, value: object) -> tuple:
-    orders = {"task": [t.paper_name for t in all_tasks().values()], "algorithm": ALGO_ORDER,
+    orders = {"task": [t.paper_name for t in all_tasks().values()], "algorithm": catalogue.labels_in_order(),
               "metric": [m[0] for m in METRICS.values()], "scenario": list(PAPER_SCENARIO.values())}
     if key in orders and value in orders[key]:
         return (0, orders[key].index(value), "")
@@ -101,7 +102,7 @@ def _ranked(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _runs_note(group: pd.DataFrame, where: str) -> list[str]:
-    return [f"{PAPER_ALGO.get(r.algo, r.algo)}, {where}, seed {r.seed}: {r.status}"
+    return [f"{catalogue.label(r.algo)}, {where}, seed {r.seed}: {r.status}"
             for r in group.itertuples() if r.status != "finished"]
 
 
@@ -109,7 +110,7 @@ def results_table(runs: pd.DataFrame) -> Table:
     """Tables 4-6 from the collected runs (:func:`analysis.collect.collect`)."""
     keys = row_keys(runs)
     frame = runs.assign(task=[get_task(t).paper_name for t in runs["task"]],
-                        algorithm=[PAPER_ALGO.get(a, a) for a in runs["algo"]],
+                        algorithm=[catalogue.label(a) for a in runs["algo"]],
                         **{k: runs[k].map(_setting) for k in keys[1:]})
     overrides = [c for c in runs.columns if c.startswith("set.")]
     requested = frame["seed"].nunique()
@@ -154,7 +155,7 @@ def transfer_table(evals: pd.DataFrame, requested: int | None = None) -> Table:
     requested = requested or evals["seed"].nunique()
     rows, notes = [], []
     for (scenario, algo), group in evals.groupby(["scenario", "algo"], sort=False):
-        name, algorithm = PAPER_SCENARIO.get(scenario, scenario), PAPER_ALGO.get(algo, algo)
+        name, algorithm = PAPER_SCENARIO.get(scenario, scenario), catalogue.label(algo)
         done = group[group["status"] == "finished"]
         for metric, (label, higher, decimals) in METRICS.items():
             values = done[metric].dropna().astype(float)
@@ -316,7 +317,7 @@ def vs_review(table: Table) -> pd.DataFrame:
                          "review_table"]].copy()
     # the printed Mean Rank row ranks all eight algorithms over all twelve tasks: comparable only then
     covers_table4 = table.keys == ["task"] and set(frame["task"]) == set(table4_tasks()) and \
-        set(frame["algorithm"]) == set(ALGO_ORDER)
+        set(frame["algorithm"]) == set(table4_mean_rank())
     if table.mean_rank:
         ranks, printed = mean_ranks(table), table4_mean_rank()
         frame = pd.concat([frame, pd.DataFrame({

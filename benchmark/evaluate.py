@@ -6,8 +6,8 @@
 The run's newest checkpoint (the final one of a finished run, as :mod:`benchmark.train` restores
 it) drives the scenario's Isaac Lab env (:mod:`tasks.scenarios`, one simulator per process) with
 the evaluation policy (``agents.interface.evaluation_action``: the mean action for the classic
-agents). Alive, L-MAE and A-MAE (:mod:`tasks.metrics`) go to ``<run>/eval/<scenario>.json``,
-written atomically, ``status`` last known: a finished file is not redone; a failed one (an
+agents). Alive, L-MAE and A-MAE (:mod:`tasks.metrics`) go to the run's evaluation file of the
+scenario (:mod:`benchmark.store`), written atomically, ``status`` last known: a finished file is not redone; a failed one (an
 exception) is redone on the next call. Bad input (unknown scenario, a scenario of another source
 task, a run that is not finished, a missing asset) exits with code 2 before anything is written.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import math
 import sys
 import time
@@ -28,55 +27,40 @@ from typing import Any
 import torch
 
 from benchmark import provenance
-from tasks.errors import UserError, cli_main
-from benchmark.rundir import RunDir, atomic_write_json, hold, is_held
-from benchmark.spec import positive, validate_device
+from benchmark.spec import RunSpec, positive, validate_device
+from benchmark.store import RunDir, hold, is_held
 from tasks.assets import MODES
+from tasks.errors import UserError, cli_main
 
 DEFAULT_EPISODES = 64
 DEFAULT_NUM_ENVS = 64
 
 
-def eval_path(run_dir: Path, scenario: str) -> Path:
-    return Path(run_dir) / "eval" / f"{scenario}.json"
-
-
-def _lock_path(run_dir: Path, scenario: str) -> Path:
-    return Path(run_dir) / "eval" / f".{scenario}.lock"
-
-
-def _read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
-
-
-def eval_state(run_dir: Path, scenario: str) -> str:
+def eval_state(run: RunDir, scenario: str) -> str:
     """"finished", "failed", "running" (another process holds it) or "new"."""
-    data = _read(eval_path(run_dir, scenario))
+    data = run.read_scenario_eval(scenario)
     if data and data.get("status") == "finished":
         return "finished"
-    if is_held(_lock_path(run_dir, scenario)):
+    if is_held(run.scenario_lock(scenario)):
         return "running"
     return data["status"] if data and data.get("status") == "failed" else "new"
 
 
-def eval_args(run_dir: Path, scenario: str, device: str, episodes: int = DEFAULT_EPISODES) -> list[str]:
-    """The command line (after ``python``) that evaluates ``run_dir`` on ``scenario``."""
-    return ["-m", "benchmark.evaluate", "--run-dir", str(run_dir), "--scenario", scenario, "--device", device,
+def eval_args(run: RunDir, scenario: str, device: str, episodes: int = DEFAULT_EPISODES) -> list[str]:
+    """The command line (after ``python``) that evaluates ``run`` on ``scenario``."""
+    return ["-m", "benchmark.evaluate", "--run-dir", str(run.path), "--scenario", scenario, "--device", device,
             "--episodes", str(episodes), "--num-envs", str(min(episodes, DEFAULT_NUM_ENVS))]
 
 
 def check_request(run: RunDir, name: str):
-    """(run.json, scenario) or a UserError naming what would have been valid."""
+    """(the run's metadata, scenario) or a UserError naming what would have been valid."""
     from tasks.scenarios import get_scenario, scenarios_for  # noqa: PLC0415
 
     scenario = get_scenario(name)
     meta = run.read_meta()
     if meta is None:
-        raise UserError(f"invalid run directory {str(run.path)!r}: no run.json; valid: a run directory made by "
-                        "benchmark.train")
+        raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}; valid: a run "
+                        "directory made by benchmark.train")
     status = run.status()
     if status != "finished":
         raise UserError(f"run {run.path} is {status!r}; valid: a finished run (train it to the end first)")
@@ -94,7 +78,7 @@ def _source_joint_order(run: RunDir, scenario) -> tuple[str, ...] | None:
     """The policy joint order recorded by this run's evaluation of the source scenario, if any."""
     from tasks.scenarios import source_scenario  # noqa: PLC0415
 
-    data = _read(eval_path(run.path, source_scenario(scenario.source_task).name))
+    data = run.read_scenario_eval(source_scenario(scenario.source_task).name)
     if data and data.get("status") == "finished":
         order = (data.get("joints") or {}).get("policy_order")
         return tuple(order) if order else None
@@ -102,14 +86,13 @@ def _source_joint_order(run: RunDir, scenario) -> tuple[str, ...] | None:
 
 
 def _build_agent(meta: dict, wrapped, device: str):
+    from agents import catalogue  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
-    from agents.registry import build_agent  # noqa: PLC0415
-    from benchmark.spec import RunSpec  # noqa: PLC0415
 
-    spec = RunSpec.from_identity(meta["spec"])
+    spec = RunSpec.from_meta(meta)  # the config the run recorded, not one resolved again
     # num_envs=1: the agent only acts here; its memory (off-policy: 4096 x num_envs) stays small
-    agent = build_agent(spec.algo, spec.agent_config(), observation_space=wrapped.observation_space,
-                        action_space=wrapped.action_space, num_envs=1, device=device)
+    agent = catalogue.build_agent(spec.algo, spec.config, observation_space=wrapped.observation_space,
+                                  action_space=wrapped.action_space, num_envs=1, device=device)
     init_for_loop(agent)
     return agent
 
@@ -142,10 +125,9 @@ def rollout(agent, env, *, episodes: int, max_steps: int):
 def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, num_envs: int = DEFAULT_NUM_ENVS,
                  device: str = "cpu", asset_mode: str = "auto", seed: int | None = None,
                  episode_length_s: float | None = None) -> dict[str, Any]:
-    """Evaluate and write ``eval/<name>.json``; returns its content (skips a finished one)."""
+    """Evaluate and write the run's evaluation file of ``name``; returns its content (skips a finished one)."""
     meta, scenario = check_request(run, name)
-    path = eval_path(run.path, name)
-    existing = _read(path)
+    existing = run.read_scenario_eval(name)
     if existing and existing.get("status") == "finished":
         return existing
     seed = meta["spec"]["seed"] if seed is None else seed
@@ -162,9 +144,9 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
         cfg.episode_length_s = episode_length_s
     check_asset_root(source)
     check_assets(f"scenario {name!r}", cfg, source)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with hold(_lock_path(run.path, name), f"{path} is being evaluated by another process"):
-        done = _read(path)
+    run.scenario_dir.mkdir(parents=True, exist_ok=True)
+    with hold(run.scenario_lock(name), f"{run.scenario_eval_path(name)} is being evaluated by another process"):
+        done = run.read_scenario_eval(name)
         if done and done.get("status") == "finished":  # finished while we were setting up
             return done
         record = {"scenario": name, "source_task": scenario.source_task, "status": "running", "episodes": 0,
@@ -185,12 +167,12 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
             raise
         finally:
             record["ended_at"] = provenance.now()
-            atomic_write_json(path, record)
+            run.write_scenario_eval(name, record)
     return record
 
 
 def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, device: str) -> dict[str, Any]:
-    from agents.interface import load_module_states  # noqa: PLC0415
+    from agents.interface import evaluation_policy, load_module_states  # noqa: PLC0415
     from tasks.isaaclab_env import launch_env  # noqa: PLC0415
     from tasks.legged.embodiments import EMBODIMENTS  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
@@ -227,7 +209,7 @@ def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, 
         "per_episode": {k: [round(v, 5) for v in vals] for k, vals in per_episode.items()},
         "checkpoint": {"file": ckpt.name, "timestep": int(state["timestep"]),
                        "trained_timesteps": meta["spec"]["timesteps"]},
-        "policy": getattr(agent, "evaluation_policy", "deterministic (mean action)"),
+        "policy": evaluation_policy(agent),
         "env": {"obs_dim": dims[0], "act_dim": dims[1], "step_dt": float(unwrapped.step_dt),
                 "physics_dt": float(cfg.sim.dt), "decimation": int(cfg.decimation),
                 "episode_length_s": float(cfg.episode_length_s)},
@@ -266,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"invalid episode length {args.episode_length_s!r}; valid: a positive number of seconds")
     run = RunDir(args.run_dir)
     check_request(run, args.scenario)
-    if eval_state(run.path, args.scenario) == "finished":
-        print(f"{args.scenario}: already finished, nothing to do ({eval_path(run.path, args.scenario)})")
+    if eval_state(run, args.scenario) == "finished":
+        print(f"{args.scenario}: already finished, nothing to do ({run.scenario_eval_path(args.scenario)})")
         return 0
     if args.threads is not None:
         torch.set_num_threads(positive("number of threads", args.threads))
@@ -276,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     m = out["metrics"]
     print(f"{args.scenario} ({run.path.name}): {out['status']}; {out['episodes']} episodes; "
           f"alive {m['alive']['mean']:.1f} +- {m['alive']['std']:.1f} / {out['max_episode_steps']}, "
-          f"L-MAE {m['l_mae']['mean']:.3f}, A-MAE {m['a_mae']['mean']:.3f}; {eval_path(run.path, args.scenario)}")
+          f"L-MAE {m['l_mae']['mean']:.3f}, A-MAE {m['a_mae']['mean']:.3f}; {run.scenario_eval_path(args.scenario)}")
     return 0
 
 

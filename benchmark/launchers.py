@@ -1,8 +1,9 @@
 """Where a sweep's runs execute: local processes, or tasks on a Ray cluster.
 
-Both launchers run the very same command, ``python -m benchmark.train ... --run-dir <dir>``, one
-simulator per process, so a run's directory is the only thing that says how it went: the launcher
-returns exit codes for the log, and the runner reads ``run.json`` for the status.
+Both launchers run the very same command, ``python -m benchmark.train --run-dir <dir>`` (the run's
+spec and config are in its directory, written when it was planned), one simulator per process, so a
+run's directory is the only thing that says how it went: the launcher returns exit codes for the
+log, and the runner reads the run's status from its directory.
 
 A training process dies with whoever started it (``PR_SET_PDEATHSIG`` on Linux): a sweep killed
 with SIGKILL leaves no orphan still training and still holding a run's lock, so a re-run can resume

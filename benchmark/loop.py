@@ -3,8 +3,8 @@
 Per vectorized step it does what skrl's ``SequentialTrainer`` does (act, step, record, learn), plus
 what a benchmark needs and the trainer does not: the true final observation of episodes that ended
 (``extras["final_obs"]``) is what the agent stores as next observation; episode returns are counted
-on the device without per-step host syncs; every ``log_interval`` steps one row goes to
-``metrics.csv`` and TensorBoard; checkpoints hold everything needed to resume; NaN/inf in a loss or
+on the device without per-step host syncs; every ``log_interval`` steps one row goes to the run's
+metrics file and TensorBoard; checkpoints hold everything needed to resume; NaN/inf in a loss or
 a parameter stops the run as *diverged* (a result, not a crash).
 """
 
@@ -23,7 +23,8 @@ import torch
 from tqdm import tqdm
 
 from agents.interface import load_module_states, module_states
-from benchmark.rundir import MetricsWriter, RunDir
+from benchmark.store import MetricsWriter, RunDir
+from tasks.episodes import EpisodeAccumulator
 
 
 class Diverged(Exception):
@@ -41,48 +42,13 @@ class LoopSettings:
     progress: bool = True
 
 
-# skrl's own per-step episode tracking; the loop counts episodes itself (EpisodeStats).
+# skrl's own per-step episode tracking; the loop counts episodes itself (EpisodeAccumulator).
 _OWN_TAGS = ("Reward / ", "Episode / ")
 
 
 def column_name(tag: str) -> str:
     """skrl's ``"Loss / Policy loss"`` -> ``"loss_policy_loss"``."""
     return re.sub(r"[^a-z0-9]+", "_", tag.lower()).strip("_")
-
-
-class EpisodeStats:
-    """Returns and lengths of episodes that ended, accumulated on the device."""
-
-    def __init__(self, num_envs: int, device):
-        self.ret = torch.zeros(num_envs, device=device)
-        self.len = torch.zeros(num_envs, device=device)
-        self.reset_interval()
-
-    def reset_interval(self) -> None:
-        self.count = torch.zeros((), device=self.ret.device)
-        self.sum = torch.zeros((), device=self.ret.device)
-        self.sumsq = torch.zeros((), device=self.ret.device)
-        self.len_sum = torch.zeros((), device=self.ret.device)
-
-    def update(self, rewards: torch.Tensor, done: torch.Tensor) -> None:
-        self.ret += rewards
-        self.len += 1
-        d = done.float()
-        self.count += d.sum()
-        self.sum += (self.ret * d).sum()
-        self.sumsq += (self.ret.square() * d).sum()
-        self.len_sum += (self.len * d).sum()
-        self.ret *= 1 - d
-        self.len *= 1 - d
-
-    def summary(self) -> dict[str, float]:
-        n = float(self.count)
-        if n == 0:
-            return {"episodes": 0, "return_mean": math.nan, "return_std": math.nan, "length_mean": math.nan}
-        mean = float(self.sum) / n
-        var = max(float(self.sumsq) / n - mean * mean, 0.0)
-        return {"episodes": int(n), "return_mean": mean, "return_std": math.sqrt(var),
-                "length_mean": float(self.len_sum) / n}
 
 
 def rng_state() -> dict[str, Any]:
@@ -115,7 +81,7 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
     device = agent.device
     metrics = MetricsWriter(run, keep_until_timestep=start_timestep)
     writer = SummaryWriter(log_dir=str(run.tb_dir), purge_step=start_timestep * num_envs or None)
-    stats = EpisodeStats(num_envs, device)
+    stats = EpisodeAccumulator(num_envs, device=device)
     agent.enable_training_mode(True)
     obs, _ = env.reset()
     nonfinite_action = torch.zeros((), dtype=torch.bool, device=device)  # checked at log time: no per-step sync
@@ -133,7 +99,7 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
                 done = terminated | truncated
                 final = infos.get("final_obs")
                 stored_next = torch.where(done, final["policy"], next_obs) if final is not None else next_obs
-                stats.update(rewards.view(-1), done.view(-1))
+                stats.step(rewards.view(-1), done.view(-1))
                 # skrl agents modify rewards in place (PPO adds the time-out bootstrap): give them a copy
                 agent.record_transition(
                     observations=obs, states=None, actions=actions, rewards=rewards.clone(),
@@ -161,10 +127,12 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
     return last_row
 
 
-def _log(agent, stats: EpisodeStats, metrics: MetricsWriter, writer, step: int, num_envs: int,
+def _log(agent, stats: EpisodeAccumulator, metrics: MetricsWriter, writer, step: int, num_envs: int,
          wall: float) -> dict[str, Any]:
     row: dict[str, Any] = {"timestep": step, "env_steps": step * num_envs, "wall_time_s": round(wall, 3)}
-    row.update(stats.summary())
+    ended = stats.summary()
+    row.update(episodes=ended["episodes"], return_mean=ended["mean"], return_std=ended["std"],
+               length_mean=ended["length_mean"])
     for tag, values in agent.tracking_data.items():
         if tag.startswith(_OWN_TAGS):
             continue
@@ -172,7 +140,7 @@ def _log(agent, stats: EpisodeStats, metrics: MetricsWriter, writer, step: int, 
         if finite:
             row[column_name(tag)] = float(np.mean(finite))
     agent.tracking_data.clear()
-    stats.reset_interval()
+    stats.reset_totals()
     metrics.append(row)
     for key, value in row.items():
         if key not in ("timestep", "env_steps") and isinstance(value, (int, float)) and math.isfinite(value):

@@ -46,26 +46,28 @@ class Manifest:
     budgets: dict[str, int] = dataclasses.field(default_factory=dict)  # per-algorithm timesteps
     evaluate: tuple[str, ...] = ()  # zero-shot scenarios (tasks.scenarios)
     scenario_episodes: int = 64  # episodes per zero-shot evaluation
+    runs: tuple[RunSpec, ...] = ()  # every run, expanded once by load()
 
-    def runs(self) -> list[RunSpec]:
-        """Every (task, algorithm, environments, grid point, seed) as a validated run spec, in a
-        stable order."""
-        keys = sorted(self.grid)
-        points = [dict(zip(keys, values)) for values in itertools.product(*(self.grid[k] for k in keys))]
-        specs: dict[str, RunSpec] = {}
-        for task, algo, num_envs, point, seed in itertools.product(self.tasks, self.algorithms, self.num_envs,
-                                                                   points, self.seeds):
-            try:
-                spec = RunSpec.create(task=task, algo=algo, num_envs=num_envs, seed=seed,
-                                      timesteps=self.budgets.get(algo, self.timesteps), overrides=point,
-                                      eval_episodes=self.eval_episodes)
-            except UserError as err:
-                raise UserError(f"{self.path}: {err}") from None
-            if spec.run_id in specs:
-                raise UserError(f"{self.path}: run {spec.run_id} is listed twice (a repeated task, "
-                                f"algorithm, seed, environment count or grid value)")
-            specs[spec.run_id] = spec
-        return list(specs.values())
+
+def expand(manifest: Manifest) -> tuple[RunSpec, ...]:
+    """Every (task, algorithm, environments, grid point, seed) of ``manifest`` as a validated run
+    spec with its resolved config, in a stable order."""
+    keys = sorted(manifest.grid)
+    points = [dict(zip(keys, values)) for values in itertools.product(*(manifest.grid[k] for k in keys))]
+    specs: dict[str, RunSpec] = {}
+    for task, algo, num_envs, point, seed in itertools.product(manifest.tasks, manifest.algorithms,
+                                                               manifest.num_envs, points, manifest.seeds):
+        try:
+            spec = RunSpec.create(task=task, algo=algo, num_envs=num_envs, seed=seed,
+                                  timesteps=manifest.budgets.get(algo, manifest.timesteps), overrides=point,
+                                  eval_episodes=manifest.eval_episodes)
+        except UserError as err:
+            raise UserError(f"{manifest.path}: {err}") from None
+        if spec.run_id in specs:
+            raise UserError(f"{manifest.path}: run {spec.run_id} is listed twice (a repeated task, "
+                            f"algorithm, seed, environment count or grid value)")
+        specs[spec.run_id] = spec
+    return tuple(specs.values())
 
 
 def available() -> list[str]:
@@ -121,7 +123,7 @@ def load(name_or_path: str) -> Manifest:
         evaluate=tuple(data.get("evaluate") or ()),
         scenario_episodes=data.get("scenario_episodes", 64),
     )
-    manifest.runs()  # validates every task, algorithm, seed and override now
+    manifest = dataclasses.replace(manifest, runs=expand(manifest))  # validates every run now
     if manifest.evaluate:
         _check_scenarios(manifest)
     return manifest

@@ -21,12 +21,16 @@ import gymnasium
 import numpy as np
 import torch
 
+from agents import catalogue
 from agents.interface import init_for_loop
-from agents.registry import build_agent, resolve_config
 from tasks.registry import get_task
 
-ALGOS = ("dipo", "qvpo", "dacer", "genpo")
 NUM_ENVS = 1024
+
+
+def diffusion_algorithms() -> list[str]:
+    """The catalogue's diffusion agents (the ones with a chain of K steps to time)."""
+    return [a.name for a in catalogue.algorithms().values() if a.diffusion]
 
 
 class NetworkClock:
@@ -61,10 +65,11 @@ class NetworkClock:
 
 def _agent(algo: str, k: int, device: str):
     task = get_task("ant")
-    cfg = resolve_config(algo, task, {"diffusion_steps": k})
+    cfg = catalogue.resolve_config(algo, task, {"diffusion_steps": k})
     obs = gymnasium.spaces.Box(-np.inf, np.inf, (task.obs_dim,))
     act = gymnasium.spaces.Box(-np.inf, np.inf, (task.act_dim,))
-    agent = build_agent(algo, cfg, observation_space=obs, action_space=act, num_envs=NUM_ENVS, device=device)
+    agent = catalogue.build_agent(algo, cfg, observation_space=obs, action_space=act, num_envs=NUM_ENVS,
+                                  device=device)
     init_for_loop(agent)
     agent.enable_training_mode(True)
     return agent, task
@@ -95,7 +100,7 @@ def _timed(fn, device: str) -> float:
 
 def measure(algo: str, k: int, device: str, repeats: int) -> dict:
     agent, task = _agent(algo, k, device)
-    on_policy = algo == "genpo"
+    on_policy = catalogue.get(algo).on_policy
     if on_policy:
         agent.cfg.mini_batches = 2  # Table 11 for Ant: 16 rollouts, 4 epochs, 2 mini-batches
         agent.cfg.learning_epochs = 1
@@ -133,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmark.perf_agents", description=__doc__.split("\n")[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--steps", type=int, nargs="+", default=[5, 10, 20, 50])
-    parser.add_argument("--algos", nargs="+", default=list(ALGOS), choices=ALGOS)
+    parser.add_argument("--algos", nargs="+", default=diffusion_algorithms(), choices=diffusion_algorithms())
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU, {torch.get_num_threads()} threads"

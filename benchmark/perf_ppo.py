@@ -7,7 +7,7 @@ network (actor and critic [32, 32], ELU, observation normalization) and the revi
 settings (16 rollouts, 8 epochs, 8 mini-batches, adaptive learning rate toward KL 0.008). Each runs
 in its own process, one after the other. Reported: steady-state env-steps per second (iterations
 after the warm-up ones; each side's own per-iteration wall time: rsl-rl's "Iteration time", our
-``metrics.csv`` clock, which also pays for our CSV and TensorBoard writes) and the ratio ours/theirs.
+metrics-file clock, which also pays for our CSV and TensorBoard writes) and the ratio ours/theirs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmark.store import RunDir
 from tasks.assets import select_asset_root
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ def run_ours(num_envs: int, iterations: int, warmup: int, workdir: Path) -> floa
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
         raise RuntimeError(f"harness run failed (exit {out.returncode}):\n{(out.stdout + out.stderr)[-3000:]}")
-    wall = pd.read_csv(run_dir / "metrics.csv")["wall_time_s"].to_numpy()
+    wall = pd.read_csv(RunDir(run_dir).metrics_path)["wall_time_s"].to_numpy()
     per_iteration = (wall[-1] - wall[warmup - 1]) / (len(wall) - warmup)
     return ROLLOUTS * num_envs / per_iteration
 

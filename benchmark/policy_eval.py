@@ -1,11 +1,11 @@
 """Final evaluation: mean episode return of the evaluation policy over a fixed number of episodes.
 
-The evaluation policy is deterministic for the classic agents (the mean action) and is what each
-diffusion algorithm's original evaluates with (see ``agents.interface.evaluation_action``).
+The evaluation policy is the classic agents' mean (or deterministic) action and what each diffusion
+algorithm's original evaluates with (``agents.interface.evaluation_action``; the record says which).
 
 All environments are reset together, then each runs its first ``ceil(episodes / num_envs)``
-episodes under the deterministic policy (mean action); an episode that starts after an environment
-has its quota is not counted, so short (failing) episodes cannot crowd out long ones. The reported
+episodes under the evaluation policy; an episode that starts after an environment has its quota is
+not counted, so short (failing) episodes cannot crowd out long ones. The reported
 mean is over exactly ``num_envs * ceil(episodes / num_envs)`` complete episodes.
 """
 
@@ -16,7 +16,8 @@ from typing import Any
 
 import torch
 
-from agents.interface import evaluation_action
+from agents.interface import evaluation_action, evaluation_policy
+from tasks.episodes import EpisodeAccumulator
 
 
 @torch.no_grad()
@@ -26,35 +27,19 @@ def evaluate(agent, env, unwrapped, *, episodes: int, max_episode_length: int) -
     agent.enable_training_mode(False)
     obs_dict, _ = unwrapped.reset()
     obs = obs_dict["policy"]
-    device = obs.device
-    ret = torch.zeros(num_envs, device=device)
-    length = torch.zeros(num_envs, device=device)
-    done_count = torch.zeros(num_envs, dtype=torch.long, device=device)
-    returns: list[torch.Tensor] = []
-    lengths: list[torch.Tensor] = []
-    max_steps = per_env * (max_episode_length + 1) + 1
-    for _ in range(max_steps):
-        actions = evaluation_action(agent, obs)
-        obs, rewards, terminated, truncated, _ = env.step(actions)
-        ret += rewards.view(-1)
-        length += 1
-        done = (terminated | truncated).view(-1)
-        counted = done & (done_count < per_env)
-        if counted.any():
-            returns.append(ret[counted].clone())
-            lengths.append(length[counted].clone())
-        done_count += done.long()
-        ret[done] = 0
-        length[done] = 0
-        if bool((done_count >= per_env).all()):
+    acc = EpisodeAccumulator(num_envs, device=obs.device, per_env=per_env, keep=True)
+    for _ in range(per_env * (max_episode_length + 1) + 1):
+        obs, rewards, terminated, truncated, _ = env.step(evaluation_action(agent, obs))
+        acc.step(rewards.view(-1), terminated | truncated, terminated)
+        if acc.done:
             break
-    all_returns = torch.cat(returns) if returns else torch.zeros(0)
-    all_lengths = torch.cat(lengths) if lengths else torch.zeros(0)
+    rows = acc.rows()
+    returns, lengths = rows[:, 0], rows[:, 1]
     return {
-        "episodes": int(all_returns.numel()),
-        "return_mean": float(all_returns.mean()) if all_returns.numel() else math.nan,
-        "return_std": float(all_returns.std(unbiased=False)) if all_returns.numel() else math.nan,
-        "length_mean": float(all_lengths.mean()) if all_lengths.numel() else math.nan,
-        "policy": getattr(agent, "evaluation_policy", "deterministic (mean action)"),
-        "returns": [round(float(r), 5) for r in all_returns],
+        "episodes": int(returns.numel()),
+        "return_mean": float(returns.mean()) if returns.numel() else math.nan,
+        "return_std": float(returns.std(unbiased=False)) if returns.numel() else math.nan,
+        "length_mean": float(lengths.mean()) if lengths.numel() else math.nan,
+        "policy": evaluation_policy(agent),
+        "returns": [round(float(r), 5) for r in returns],
     }

@@ -5,10 +5,11 @@ evaluations the manifest asks for, the results table and the report (:mod:`analy
     python -m benchmark.run --exp smoke [--dry-run] [--filter algo=ppo,sac] [--workers N]
     python -m benchmark.run --exp task_diversity --launcher ray --address auto --gpus-per-run 1
 
-Run directories live in one store, ``<out>/runs/<run id>/`` (see :mod:`benchmark.rundir`): the id
-is a hash of everything that changes a result, so a run two experiments share (Go2 at 1024
-environments is in Tables 4, 5 and 7) is trained once and counted once in each. An experiment's own
-outputs go to ``<out>/<experiment>/`` (the results table and the report, :mod:`analysis.report`).
+Runs live in one store (:mod:`benchmark.store`): the id is a hash of everything that changes a
+result, so a run two experiments share (Go2 at 1024 environments is in Tables 4, 5 and 7) is trained
+once and counted once in each. Each run is planned here (its spec and resolved config written into
+its directory) and the training process reads them from there. An experiment's own outputs (the
+results table and the report, :mod:`analysis.report`) go beside the store.
 
 A run that failed (an exception, not a divergence: divergence is a result) is not retried unless
 ``--retry-failed`` says so; the sweep goes on and exits 1 listing what did not finish.
@@ -24,17 +25,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import UserError, cli_main
 from benchmark.manifest import Manifest, load
-from benchmark.rundir import DONE_STATUSES, RunDir
 from benchmark.spec import RunSpec, validate_device
+from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store
+from tasks.errors import UserError, cli_main
 
-RESULTS = Path("results")
 FILTER_KEYS = ("task", "algo", "seed", "num_envs")
-
-
-def runs_root(out: Path) -> Path:
-    return Path(out) / "runs"
 
 
 @dataclasses.dataclass
@@ -45,15 +41,12 @@ class Job:
     args: list[str]  # after ``python``
     log: Path
     state: Callable[[], str]  # "new", "interrupted", "failed", "finished", ...
+    prepare: Callable[[], None] | None = None  # runs just before the process starts
 
 
-def train_args(spec: RunSpec, run_dir: Path, device: str) -> list[str]:
-    args = ["-m", "benchmark.train", "--task", spec.task, "--algo", spec.algo, "--num-envs", str(spec.num_envs),
-            "--seed", str(spec.seed), "--timesteps", str(spec.timesteps), "--eval-episodes",
-            str(spec.eval_episodes), "--device", device, "--run-dir", str(run_dir), "--no-progress"]
-    for key, value in spec.overrides:
-        args += ["--set", f"{key}={json.dumps(value)}"]
-    return args
+def train_args(run: RunDir, device: str) -> list[str]:
+    """The training command of a planned run: its spec and config are read from its directory."""
+    return ["-m", "benchmark.train", "--run-dir", str(run.path), "--device", device, "--no-progress"]
 
 
 # --- selecting runs -------------------------------------------------------------------------------
@@ -76,7 +69,7 @@ def _fields(spec: RunSpec, keys: set[str]) -> dict[str, str]:
     equal to the default is dropped from the spec, yet the run still has that value)."""
     fields = {"task": spec.task, "algo": spec.algo, "seed": str(spec.seed), "num_envs": str(spec.num_envs)}
     if keys - fields.keys():
-        values = spec.agent_config().values
+        values = spec.config.values
         fields.update((k, v if isinstance(v, str) else json.dumps(values[k])) for k in keys - fields.keys()
                       if (v := values.get(k)) is not None)
     return fields
@@ -101,9 +94,8 @@ def _natural(value: str) -> tuple:
         return (1, 0.0, value)
 
 
-def plan(manifest: Manifest, out: Path, filters: dict[str, set[str]] | None = None) -> list[tuple[RunSpec, RunDir]]:
-    root = runs_root(out)
-    return [(spec, RunDir(spec.run_dir(root))) for spec in select(manifest.runs(), filters or {})]
+def plan(manifest: Manifest, store: Store, filters: dict[str, set[str]] | None = None) -> list[tuple[RunSpec, RunDir]]:
+    return [(spec, store.run(spec.run_id)) for spec in select(list(manifest.runs), filters or {})]
 
 
 def print_plan(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest) -> None:
@@ -149,6 +141,8 @@ def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) ->
             while pending and active < launcher.capacity:
                 job = pending.pop(0)
                 job.log.parent.mkdir(parents=True, exist_ok=True)
+                if job.prepare is not None:
+                    job.prepare()
                 bar.write(f"{'resume' if outcome[job.key] != 'new' else 'start':9} {job.key}")
                 launcher.submit(job.key, job.args, job.log)
                 active += 1
@@ -170,7 +164,10 @@ def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) ->
 
 
 def train_jobs(runs: list[tuple[RunSpec, RunDir]], device: str) -> list[Job]:
-    return [Job(spec.run_id, train_args(spec, run.path, device), run.path / "train.log", run.status)
+    from benchmark.train import plan_run  # noqa: PLC0415
+
+    return [Job(spec.run_id, train_args(run, device), run.train_log, run.status,
+                prepare=lambda run=run, spec=spec: plan_run(run, spec))
             for spec, run in runs]
 
 
@@ -178,8 +175,8 @@ def eval_jobs(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest, device: st
     """One job per (trained run, scenario) for the runs that finished training."""
     from benchmark.evaluate import eval_args, eval_state  # noqa: PLC0415
 
-    return [Job(f"{spec.run_id}@{name}", eval_args(run.path, name, device, manifest.scenario_episodes),
-                run.path / "eval" / f"{name}.log", lambda run=run, name=name: eval_state(run.path, name))
+    return [Job(f"{spec.run_id}@{name}", eval_args(run, name, device, manifest.scenario_episodes),
+                run.scenario_log(name), lambda run=run, name=name: eval_state(run, name))
             for spec, run in runs if run.status() == "finished" for name in manifest.evaluate]
 
 
@@ -192,14 +189,14 @@ def make_launcher(args: argparse.Namespace, device: str):
     return LocalLauncher(args.workers)
 
 
-def report(manifest: Manifest, out: Path) -> None:
+def report(manifest: Manifest, store: Store) -> None:
     """The results table and report of every run of the experiment that exists (not only those a
     filter chose this time)."""
     from analysis.report import build  # noqa: PLC0415
 
     try:
-        build(out / manifest.name, [spec.run_id for spec in manifest.runs()],
-              f"{manifest.name}: {manifest.description}", runs_root=runs_root(out), scenarios=manifest.evaluate)
+        build(store, manifest.name, [spec.run_id for spec in manifest.runs],
+              f"{manifest.name}: {manifest.description}", scenarios=manifest.evaluate)
     except UserError as err:  # nothing finished yet: the sweep's exit code says what happened
         print(f"no report: {err}", file=sys.stderr)
 
@@ -219,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ray launcher: GPUs each run reserves (default: 1 on a cuda device, else 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: the manifest's)")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (resuming them)")
-    p.add_argument("--out", type=Path, default=RESULTS, help="results root (default: results/)")
+    p.add_argument("--out", type=Path, default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT}/)")
     return p
 
 
@@ -230,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     filters = parse_filters(args.filter, manifest)
     if args.workers < 1:
         raise UserError(f"invalid number of workers {args.workers}; valid: a positive integer")
-    runs = plan(manifest, args.out, filters)
+    store = Store(args.out)
+    runs = plan(manifest, store, filters)
     if args.dry_run:
         print_plan(runs, manifest)
         return 0
@@ -242,13 +240,13 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError("invalid --cpus-per-run/--gpus-per-run; valid: CPUs > 0, GPUs >= 0")
     else:
         device = validate_device(device)
-    print(f"experiment {manifest.name}: {len(runs)} runs -> {runs_root(args.out)}")
+    print(f"experiment {manifest.name}: {len(runs)} runs -> {store.runs_dir}")
     outcome = execute(train_jobs(runs, device), make_launcher(args, device), retry_failed=args.retry_failed,
                       what="run")
     if manifest.evaluate:
         outcome |= execute(eval_jobs(runs, manifest, device), make_launcher(args, device),
                            retry_failed=args.retry_failed, what="eval")
-    report(manifest, args.out)
+    report(manifest, store)
     unfinished = [key for key, state in outcome.items() if state not in DONE_STATUSES]
     if unfinished:
         print(f"{len(unfinished)} job(s) did not finish: {', '.join(unfinished)}", file=sys.stderr)

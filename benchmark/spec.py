@@ -1,10 +1,14 @@
-"""A run's identity: what to train, validated before anything is built, and its stable id.
+"""A run's identity and its resolved config: computed once, when the run is planned.
 
 The id is a hash of the settings that change the result (task, algorithm, environments, seed,
 budget, overrides that differ from the defaults, evaluation episodes), so planning the same run
-twice, from one experiment or two, gives the same directory:
-"skip finished, resume interrupted" is a directory check and no run is counted twice. The device
-and the asset root are recorded in ``run.json`` but are not part of the id.
+twice, from one experiment or two, gives the same directory: "skip finished, resume interrupted"
+is a directory check and no run is counted twice. The device and the asset root are recorded in
+``run.json`` but are not part of the id.
+
+A spec carries its resolved, typed agent config (:mod:`agents.settings`). The planner writes both
+into the run directory (:meth:`RunSpec.initial_meta`); the training process reads them back from
+there (:meth:`RunSpec.from_meta`) instead of resolving anything again.
 """
 
 from __future__ import annotations
@@ -12,12 +16,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import torch
 
-from agents.registry import ALGORITHMS, resolve_config
+from agents import catalogue, settings
 from tasks.errors import UserError, invalid
 from tasks.registry import get_task
 
@@ -25,6 +28,7 @@ DEFAULT_EVAL_EPISODES = 1024
 
 
 def validate_device(device: str) -> str:
+    """``device`` if this machine has it, else a :class:`UserError` listing the ones it has."""
     valid = ["cpu"] + (["cuda"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
                        if torch.cuda.is_available() else [])
     if device not in valid:
@@ -47,47 +51,64 @@ class RunSpec:
     timesteps: int
     overrides: tuple[tuple[str, Any], ...] = ()
     eval_episodes: int = DEFAULT_EVAL_EPISODES
+    config: settings.Resolved | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
     def create(cls, *, task: str, algo: str, num_envs: int | None = None, seed: int = 0,
                timesteps: int | None = None, overrides: dict[str, Any] | None = None,
                eval_episodes: int = DEFAULT_EVAL_EPISODES) -> RunSpec:
-        """Validate every field (raising :class:`UserError`) and fill defaults from the registry."""
+        """Validate every field (raising :class:`UserError`), fill defaults from the registry and
+        resolve the agent config (once)."""
         t = get_task(task)
-        if algo not in ALGORITHMS:
-            raise invalid("algorithm", algo, ALGORITHMS)
+        algorithm = catalogue.get(algo)
         if num_envs is None:
             num_envs = int(t.hyperparameters()["common"]["# of environment"][0])
         positive("number of environments", num_envs)
         positive("number of timesteps", timesteps if timesteps is not None else t.default_timesteps)
         positive("number of evaluation episodes", eval_episodes)
-        if not isinstance(seed, int) or seed < 0:
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise UserError(f"invalid seed {seed!r}; valid: a non-negative integer")
-        resolve_config(algo, t, overrides)  # rejects unknown keys and bad types now
-        defaults = resolve_config(algo, t).values
+        defaults = settings.defaults(algorithm.config, t)
+        config = defaults.with_overrides(overrides or {})  # rejects unknown keys, bad types and ranges
         # an override equal to the default is no override: the same run, the same id
-        overrides = {k: v for k, v in sorted((overrides or {}).items()) if defaults.get(k) != v}
+        new, old = config.values, defaults.values
+        kept = {k: new[k] for k in sorted(overrides or {}) if new[k] != old[k]}
         return cls(task=task, algo=algo, num_envs=num_envs, seed=seed,
                    timesteps=timesteps if timesteps is not None else t.default_timesteps,
-                   overrides=tuple(overrides.items()), eval_episodes=eval_episodes)
+                   overrides=tuple(kept.items()), eval_episodes=eval_episodes, config=config)
 
     def identity(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"}
         out["overrides"] = dict(self.overrides)
         return out
-
-    @classmethod
-    def from_identity(cls, ident: dict[str, Any]) -> RunSpec:
-        """The spec a run directory's ``run.json`` records (the inverse of :meth:`identity`)."""
-        return cls(**{**ident, "overrides": tuple(sorted(ident["overrides"].items()))})
 
     @property
     def run_id(self) -> str:
         digest = hashlib.sha1(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.task}-{self.algo}-n{self.num_envs}-s{self.seed}-{digest}"
 
-    def run_dir(self, root: Path) -> Path:
-        return Path(root) / self.run_id
+    def initial_meta(self) -> dict[str, Any]:
+        """What a run directory's ``run.json`` holds before the run starts (status ``planned``)."""
+        task = get_task(self.task)
+        return {
+            "run_id": self.run_id,
+            "status": "planned",
+            "spec": self.identity(),
+            "task": {"name": task.name, "isaaclab_id": task.isaaclab_id, "isaaclab2_id": task.isaaclab2_id,
+                     "group": task.group, "paper_name": task.paper_name},
+            "algo": self.algo,
+            "seed": self.seed,
+            "num_envs": self.num_envs,
+            "timesteps": self.timesteps,
+            "total_env_steps": self.timesteps * self.num_envs,
+            "agent_config": self.config.to_json(),
+            "attempts": [],
+        }
 
-    def agent_config(self):
-        return resolve_config(self.algo, get_task(self.task), dict(self.overrides))
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any]) -> RunSpec:
+        """The spec and typed config a run directory recorded (the inverse of :meth:`initial_meta`)."""
+        ident = meta["spec"]
+        algorithm = catalogue.get(ident["algo"])
+        config = settings.from_record(algorithm.config, get_task(ident["task"]), meta.get("agent_config") or {})
+        return cls(**{**ident, "overrides": tuple(sorted(ident["overrides"].items()))}, config=config)

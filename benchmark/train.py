@@ -1,9 +1,13 @@
 """Train one agent on one Isaac Lab task and leave a complete run directory.
 
     python -m benchmark.train --task cartpole --algo ppo --num-envs 1024 --seed 0 --device cpu
+    python -m benchmark.train --run-dir results/runs/<run id>     # a run the sweep runner planned
 
-Re-running the same command on a finished run does nothing; on an interrupted or failed one it
-resumes from the newest checkpoint. See :mod:`benchmark.rundir` for what the directory holds.
+Given a task and an algorithm, the run is planned here (its spec and resolved config written into
+its directory); given only ``--run-dir``, the run is the one that directory already holds: the
+training process reads its spec and config from there, as data. Re-running a finished run does
+nothing; an interrupted or failed one resumes from its newest checkpoint. See
+:mod:`benchmark.store` for what the directory holds.
 """
 
 from __future__ import annotations
@@ -15,59 +19,54 @@ from pathlib import Path
 from typing import Any
 
 from benchmark import provenance
-from tasks.errors import cli_main
-from benchmark.rundir import DONE_STATUSES, RunDir, atomic_write_json
 from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, positive, validate_device
+from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store
 from tasks.assets import MODES
-
-DEFAULT_ROOT = Path("results") / "runs"
+from tasks.errors import UserError, cli_main
 
 
 def log_interval(cfg) -> int:
     """One metrics row per PPO iteration (``rollouts`` steps); off-policy agents use 16 steps."""
-    return int(cfg.values.get("rollouts", 16))
+    return int(getattr(cfg, "rollouts", 16))
 
 
-def _initial_meta(spec: RunSpec, cfg, device: str) -> dict[str, Any]:
-    from tasks.registry import get_task  # noqa: PLC0415
-
-    task = get_task(spec.task)
-    return {
-        "run_id": spec.run_id,
-        "status": "running",
-        "spec": spec.identity(),
-        "task": {"name": task.name, "isaaclab_id": task.isaaclab_id, "isaaclab2_id": task.isaaclab2_id,
-                 "group": task.group, "paper_name": task.paper_name},
-        "algo": spec.algo,
-        "seed": spec.seed,
-        "num_envs": spec.num_envs,
-        "timesteps": spec.timesteps,
-        "total_env_steps": spec.timesteps * spec.num_envs,
-        "device": device,
-        "agent_config": cfg.to_json(),
-        "versions": provenance.package_versions(),
-        "git": provenance.git_state(),
-        "machine": provenance.machine(),
-        "created_at": provenance.now(),
-        "attempts": [],
-    }
+def plan_run(run: RunDir, spec: RunSpec) -> None:
+    """Write ``spec`` and its resolved config into ``run`` unless it already holds that run."""
+    meta = run.read_meta()
+    if meta is None:
+        run.write_meta(spec.initial_meta())
+    elif meta.get("run_id") != spec.run_id:
+        raise UserError(f"invalid run directory {str(run.path)!r}: it holds run {meta.get('run_id')!r}, not "
+                        f"{spec.run_id!r}; valid: an empty directory or one of the same run")
 
 
-def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str = "auto",
-            progress: bool = True) -> dict[str, Any]:
-    """Train, evaluate and finish ``spec`` in ``run`` (resuming if it was interrupted)."""
+def planned_spec(run: RunDir) -> RunSpec:
+    """The spec and config a run directory holds, or a :class:`UserError` saying what is missing."""
+    meta = run.read_meta()
+    if meta is None:
+        raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}; valid: a "
+                        "directory planned by benchmark.run, or give --task and --algo")
+    return RunSpec.from_meta(meta)
+
+
+def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True) -> dict[str, Any]:
+    """Train, evaluate and finish the run planned in ``run`` (resuming if it was interrupted)."""
     from skrl.utils import set_seed  # noqa: PLC0415
 
+    from agents import catalogue  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
-    from agents.registry import build_agent  # noqa: PLC0415
     from benchmark import loop  # noqa: PLC0415
     from benchmark.policy_eval import evaluate  # noqa: PLC0415
     from tasks.isaaclab_env import open_env  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
 
-    cfg = spec.agent_config()
     with run.lock():
-        meta = run.read_meta() or _initial_meta(spec, cfg, device)
+        meta = run.read_meta()
+        spec = RunSpec.from_meta(meta)
+        cfg = spec.config.config
+        if meta["status"] == "planned":
+            meta.update(versions=provenance.package_versions(), git=provenance.git_state(),
+                        machine=provenance.machine(), created_at=provenance.now())
         attempt = {"started_at": provenance.now(), "device": device, "git": provenance.git_state()}
         meta["attempts"].append(attempt)
         meta.update(status="running", device=device)
@@ -81,9 +80,9 @@ def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str 
                 meta["env"] = {"obs_dim": handle.obs_dim, "act_dim": handle.act_dim,
                                "max_episode_length": handle.max_episode_length}
                 run.write_meta(meta)
-                agent = build_agent(spec.algo, cfg, observation_space=handle.env.observation_space,
-                                    action_space=handle.env.action_space, num_envs=handle.num_envs,
-                                    device=device)
+                agent = catalogue.build_agent(spec.algo, cfg, observation_space=handle.env.observation_space,
+                                              action_space=handle.env.action_space, num_envs=handle.num_envs,
+                                              device=device)
                 init_for_loop(agent)
                 start, wall = loop.restore_checkpoint(agent, run)
                 attempt["resumed_from_timestep"] = start
@@ -98,7 +97,7 @@ def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str 
                                wall_offset=wall)
                 result = evaluate(agent, handle.env, handle.unwrapped, episodes=spec.eval_episodes,
                                   max_episode_length=handle.max_episode_length)
-                atomic_write_json(run.eval_path, result)
+                run.write_final_eval(result)
                 meta["final_eval"] = {k: v for k, v in result.items() if k != "returns"}
                 meta["status"] = "finished"
         except loop.Diverged as err:
@@ -117,9 +116,11 @@ def execute(spec: RunSpec, run: RunDir, *, device: str = "cpu", asset_mode: str 
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from agents import catalogue  # noqa: PLC0415
+
     p = argparse.ArgumentParser(prog="python -m benchmark.train", description=__doc__.split("\n")[0])
-    p.add_argument("--task", required=True, help="short task name (python -m tasks.list)")
-    p.add_argument("--algo", required=True, help="ppo, ddpg, td3 or sac")
+    p.add_argument("--task", help="short task name (python -m tasks.list)")
+    p.add_argument("--algo", help=f"one of: {catalogue.help_text()}")
     p.add_argument("--num-envs", type=int, default=None, help="parallel environments (default: the review's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
@@ -128,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override an agent setting, e.g. --set actor_lr=0.001 (repeatable)")
     p.add_argument("--eval-episodes", type=int, default=DEFAULT_EVAL_EPISODES)
-    p.add_argument("--out", type=Path, default=DEFAULT_ROOT, help="root of run directories")
-    p.add_argument("--run-dir", type=Path, default=None, help="exact run directory (default: OUT/<run id>)")
+    p.add_argument("--out", type=Path, default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT}/)")
+    p.add_argument("--run-dir", type=Path, default=None,
+                   help="exact run directory (default: OUT/runs/<run id>); alone: the run planned there")
     p.add_argument("--assets", default="auto", choices=MODES,
                    help="asset root: auto (cloud if reachable, else local stand-ins), local or cloud")
     p.add_argument("--threads", type=int, default=None,
@@ -140,25 +142,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 @cli_main
 def main(argv: list[str] | None = None) -> int:
-    from agents.config import parse_override  # noqa: PLC0415
+    from agents.settings import parse_override  # noqa: PLC0415
 
     args = build_parser().parse_args(argv)
-    overrides = dict(parse_override(s) for s in args.set)
-    spec = RunSpec.create(task=args.task, algo=args.algo, num_envs=args.num_envs, seed=args.seed,
-                          timesteps=args.timesteps, overrides=overrides, eval_episodes=args.eval_episodes)
     device = validate_device(args.device)
+    if args.task or args.algo:
+        if not (args.task and args.algo):
+            raise UserError("give both --task and --algo, or only --run-dir of a planned run")
+        overrides = dict(parse_override(s) for s in args.set)
+        spec = RunSpec.create(task=args.task, algo=args.algo, num_envs=args.num_envs, seed=args.seed,
+                              timesteps=args.timesteps, overrides=overrides, eval_episodes=args.eval_episodes)
+        run = RunDir(args.run_dir) if args.run_dir else Store(args.out).run(spec.run_id)
+        plan_run(run, spec)
+    elif args.run_dir:
+        run = RunDir(args.run_dir)
+        spec = planned_spec(run)
+    else:
+        raise UserError("nothing to train: give --task and --algo, or --run-dir of a planned run")
     if args.threads is not None:
         import torch  # noqa: PLC0415
 
         torch.set_num_threads(positive("number of threads", args.threads))
-    run = RunDir(args.run_dir or spec.run_dir(args.out))
     status = run.status()
     if status in DONE_STATUSES:
         print(f"{spec.run_id}: already {status}, nothing to do ({run.path})")
         return 0
     if status in ("interrupted", "failed"):
         print(f"{spec.run_id}: {status} earlier, resuming from {run.latest_checkpoint() or 'the start'}")
-    meta = execute(spec, run, device=device, asset_mode=args.assets, progress=not args.no_progress)
+    meta = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress)
     ev = meta.get("final_eval") or {}
     detail = f"final eval return {ev['return_mean']:.3f} over {ev['episodes']} episodes" if ev else \
         f"{meta.get('divergence')}"

@@ -24,7 +24,7 @@ that ends an episode is measured on the robot that fell, not on the reset one).
 
 **Aggregated**: mean and population standard deviation over episodes, each episode weighted equally.
 Each environment contributes its first ``ceil(episodes / num_envs)`` episodes (as the training
-evaluation, :mod:`benchmark.policy_eval`), so short failing episodes cannot crowd out long ones.
+evaluation), so short failing episodes cannot crowd out long ones.
 
 Also kept, not in the review: ``l_err_l2`` = the same per-episode mean of the Euclidean norm
 ||c_xy - v_xy||, Isaac Lab's own ``error_vel_xy`` command metric, for comparison.
@@ -35,6 +35,8 @@ from __future__ import annotations
 import math
 
 import torch
+
+from tasks.episodes import EpisodeAccumulator
 
 METRICS = ("alive", "l_mae", "a_mae")
 EXTRA = ("l_err_l2",)
@@ -47,42 +49,30 @@ def step_errors(command: torch.Tensor, lin_vel_xy: torch.Tensor, yaw_rate: torch
 
 
 class EpisodeMetrics:
-    """Vectorized per-episode accumulation over ``num_envs`` environments."""
+    """Vectorized per-episode accumulation over ``num_envs`` environments (on
+    :class:`tasks.episodes.EpisodeAccumulator`)."""
 
     def __init__(self, num_envs: int, episodes_per_env: int, max_episode_steps: int, device="cpu"):
-        self.per_env = episodes_per_env
         self.max_steps = max_episode_steps
-        self.steps = torch.zeros(num_envs, device=device)
-        self.sums = torch.zeros(num_envs, 3, device=device)  # e_lin, e_ang, e_l2
-        self.finished = torch.zeros(num_envs, dtype=torch.long, device=device)
-        self._rows: list[torch.Tensor] = []  # (k, 4): alive, l_mae, a_mae, l_err_l2
+        self.acc = EpisodeAccumulator(num_envs, 3, device=device, per_env=episodes_per_env, keep=True)
 
     @property
     def done(self) -> bool:
-        return bool((self.finished >= self.per_env).all())
+        return self.acc.done
 
     def step(self, command, lin_vel_xy, yaw_rate, terminated, truncated) -> None:
         """Add one step (see the module docstring for which command and velocity)."""
-        e_lin, e_ang, e_l2 = step_errors(command, lin_vel_xy, yaw_rate)
-        self.sums += torch.stack((e_lin, e_ang, e_l2), dim=1)
-        self.steps += 1
-        terminated, truncated = terminated.view(-1).bool(), truncated.view(-1).bool()
-        ended = terminated | truncated
-        if not bool(ended.any()):
-            return
-        counted = ended & (self.finished < self.per_env)
-        if bool(counted.any()):
-            steps = self.steps[counted]
-            alive = torch.where(terminated[counted], steps, torch.full_like(steps, float(self.max_steps)))
-            means = self.sums[counted] / steps.unsqueeze(1)
-            self._rows.append(torch.stack((alive, means[:, 0], means[:, 1], means[:, 2]), dim=1))
-        self.finished += ended.long()
-        self.steps[ended] = 0
-        self.sums[ended] = 0
+        errors = torch.stack(step_errors(command, lin_vel_xy, yaw_rate), dim=1)  # e_lin, e_ang, e_l2
+        terminated = terminated.view(-1).bool()
+        self.acc.step(errors, terminated | truncated.view(-1).bool(), terminated)
 
     def episodes(self) -> dict[str, list[float]]:
-        rows = torch.cat(self._rows).cpu() if self._rows else torch.zeros(0, 4)
-        return {key: rows[:, i].tolist() for i, key in enumerate(METRICS + EXTRA)}
+        rows = self.acc.rows()  # sums of e_lin, e_ang, e_l2; length; terminated
+        steps, fell = rows[:, 3], rows[:, 4].bool()
+        alive = torch.where(fell, steps, torch.full_like(steps, float(self.max_steps)))
+        means = rows[:, :3] / steps.clamp(min=1).unsqueeze(1)
+        values = torch.cat([alive.unsqueeze(1), means], dim=1)
+        return {key: values[:, i].tolist() for i, key in enumerate(METRICS + EXTRA)}
 
     def summary(self) -> dict[str, dict[str, float]]:
         return summarize(self.episodes())

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from agents.interface import evaluation_action, init_for_loop, load_module_states, module_states
-from agents.registry import ALGORITHMS, build_agent, resolve_config
+from agents.catalogue import build_agent, names, resolve_config
 from tasks.registry import get_task
 
 OBS = gymnasium.spaces.Box(-np.inf, np.inf, (4,))
@@ -46,7 +46,7 @@ def test_off_policy_agents_use_table_12(algo):
     assert _linear_sizes(q) == [32, 32, 1]
 
 
-@pytest.mark.parametrize("algo", ALGORITHMS)
+@pytest.mark.parametrize("algo", names())
 def test_each_agent_updates_with_finite_losses(algo):
     torch.manual_seed(0)
     overrides = ({"rollouts": 4, "mini_batches": 2} if algo in ("ppo", "genpo")
@@ -77,7 +77,7 @@ def test_each_agent_updates_with_finite_losses(algo):
     assert all(np.isfinite(v).all() for v in losses.values())
 
 
-@pytest.mark.parametrize("algo", ALGORITHMS)
+@pytest.mark.parametrize("algo", names())
 def test_checkpoint_state_round_trips(algo):
     _, a = _build(algo)
     _, b = _build(algo)

@@ -6,17 +6,19 @@ from analysis import collect as collect_module
 from analysis.collect import collect
 from analysis.curves import curve_panels, plot_curves
 from analysis_fakes import fake_run
+from benchmark.store import Store
 
 
 def test_collect_one_row_per_run_directory_in_the_callers_order(tmp_path):
     fake_run(tmp_path, "a", "ppo", 0, "finished", 4.0)
     fake_run(tmp_path, "b", "ppo", 1, "finished", 5.0)
     fake_run(tmp_path, "c", "sac", 0, "diverged", None)
-    (tmp_path / "not_a_run").mkdir()
-    (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "run.json").write_text("{")
-    assert list(collect(tmp_path)["run_id"]) == ["a", "b", "c"]
-    runs = collect(tmp_path, ["c", "a", "missing", "a"], experiment="exp")
+    store = Store(tmp_path)
+    (store.runs_dir / "not_a_run").mkdir()
+    store.run("broken").path.mkdir()
+    store.run("broken").meta_path.write_text("{")
+    assert list(collect(store)["run_id"]) == ["a", "b", "c"]
+    runs = collect(store, ["c", "a", "missing", "a"], experiment="exp")
     assert list(runs["run_id"]) == ["c", "a"]  # no row without its directory, none twice
     a = runs.set_index("run_id").loc["a"]
     assert (a["experiment"], a["task"], a["algo"], a["seed"], a["num_envs"]) == ("exp", "cartpole", "ppo", 0, 1024)
@@ -30,7 +32,7 @@ def test_override_columns_carry_the_resolved_value_when_the_id_dropped_a_default
     fake_run(tmp_path, "k10", "genpo", 0, "finished", 1.0, overrides={"diffusion_steps": 10},
              values={"diffusion_steps": 10})
     fake_run(tmp_path, "k5", "genpo", 0, "finished", 2.0, values={"diffusion_steps": 5})  # 5 is GenPO's default
-    runs = collect(tmp_path).set_index("run_id")
+    runs = collect(Store(tmp_path)).set_index("run_id")
     assert runs.loc["k10", "set.diffusion_steps"] == 10
     assert runs.loc["k5", "set.diffusion_steps"] == 5
 
@@ -45,7 +47,7 @@ def test_curve_panels_per_task_and_varying_setting(tmp_path):
     for task in ("ant", "cartpole"):
         for n in (64, 8):
             fake_run(tmp_path, f"{task}{n}", "ppo", 0, "finished", 1.0, task=task, num_envs=n)
-    runs = collect(tmp_path)
+    runs = collect(Store(tmp_path))
     keys, _, panels = curve_panels(runs)
     assert keys == ["task", "num_envs"]
     assert panels == [("cartpole", "8"), ("cartpole", "64"), ("ant", "8"), ("ant", "64")]  # review's task order
@@ -56,9 +58,9 @@ def test_curve_panels_per_task_and_varying_setting(tmp_path):
 def test_one_panel_when_nothing_varies(tmp_path):
     fake_run(tmp_path, "a", "ppo", 0, "finished", 4.0)
     fake_run(tmp_path, "b", "sac", 0, "finished", 5.0)
-    assert curve_panels(collect(tmp_path))[2] == [("cartpole",)]
+    assert curve_panels(collect(Store(tmp_path)))[2] == [("cartpole",)]
 
 
 def test_a_run_that_says_running_but_is_held_by_nobody_is_interrupted(tmp_path):
     fake_run(tmp_path, "a", "ppo", 0, "running", None)
-    assert collect(tmp_path)["status"].tolist() == ["interrupted"]
+    assert collect(Store(tmp_path))["status"].tolist() == ["interrupted"]

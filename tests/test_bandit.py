@@ -8,10 +8,10 @@ from agents.diffusion.denoiser import Denoiser
 from agents.diffusion.sampler import denoising_loss, sample
 from agents.diffusion.schedules import NoiseSchedule
 from agents.interface import init_for_loop
-from agents.registry import build_agent, resolve_config
+from agents.catalogue import build_agent, resolve_config
 from bandit import MODES, SCALE, BanditEnv, near_mode, reward
 from benchmark import loop
-from benchmark.rundir import RunDir
+from benchmark.store import RunDir
 from tasks.registry import get_task
 
 

@@ -15,12 +15,24 @@ from benchmark import train
     (["--task", "cartpole", "--algo", "ppo", "--device", "tpu"], "invalid device 'tpu'; valid: cpu"),
     (["--task", "cartpole", "--algo", "ppo", "--timesteps", "0"], "invalid number of timesteps 0"),
     (["--task", "cartpole", "--algo", "ppo", "--set", "lr=1"], "invalid agent setting 'lr'; valid: "),
+    (["--task", "cartpole", "--algo", "ppo", "--set", "actor_lr=-0.001"],
+     "invalid value -0.001 for setting 'actor_lr'; valid: > 0"),
+    (["--task", "cartpole", "--algo", "genpo", "--set", "diffusion_steps=0"],
+     "invalid value 0 for setting 'diffusion_steps'; valid: >= 1"),
+    (["--task", "cartpole"], "give both --task and --algo"),
+    ([], "nothing to train"),
 ])
 def test_train_rejects_bad_input_before_building_anything(tmp_path, capsys, args, message):
     out = tmp_path / "runs"
     assert train.main([*args, "--out", str(out)]) == 2
     assert message in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_train_run_dir_without_a_planned_run_is_an_error(tmp_path, capsys):
+    assert train.main(["--run-dir", str(tmp_path / "empty")]) == 2
+    assert "no readable run.json" in capsys.readouterr().err
+    assert not (tmp_path / "empty").exists()
 
 
 def test_run_rejects_unknown_experiment(tmp_path, capsys):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from agents.config import parse_override
-from agents.registry import resolve_config
+from agents.settings import parse_override
+from agents.catalogue import resolve_config
 from tasks.errors import UserError
 from tasks.registry import get_task
 
@@ -47,10 +47,12 @@ def test_unknown_override_lists_valid_keys():
 
 
 def test_override_of_wrong_type_is_rejected():
-    with pytest.raises(UserError, match="expected int, like 16"):
+    with pytest.raises(UserError, match="invalid value 'many' for setting 'rollouts'; valid: a int"):
         resolve_config("ppo", get_task("cartpole"), {"rollouts": "many"})
     with pytest.raises(UserError, match="true or false"):
         resolve_config("ppo", get_task("cartpole"), {"time_limit_bootstrap": 1})
+    with pytest.raises(UserError, match="list of positive integers"):
+        resolve_config("ppo", get_task("cartpole"), {"actor_hidden": 64})
 
 
 def test_parse_override():

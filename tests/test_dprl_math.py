@@ -6,8 +6,8 @@ import gymnasium
 import numpy as np
 import torch
 
-from agents.qvpo import best_of, qvpo_weights
-from agents.registry import build_agent, resolve_config
+from agents.algorithms.qvpo import best_of, qvpo_weights
+from agents.catalogue import build_agent, resolve_config
 from tasks.registry import get_task
 
 OBS = gymnasium.spaces.Box(-np.inf, np.inf, (3,))

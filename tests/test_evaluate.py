@@ -9,19 +9,19 @@ import pytest
 import torch
 
 from benchmark import evaluate
+from benchmark.store import RunDir, Store
 from tasks.scenarios import SCENARIOS
 
 
-def fake_run(root, *, task="ant_rough", status="finished", checkpoint=True):
-    run = root / f"{task}-ppo-n4-s0-0000000000"
-    run.mkdir(parents=True)
+def fake_run(root, *, task="ant_rough", status="finished", checkpoint=True) -> RunDir:
+    run = Store(root).run(f"{task}-ppo-n4-s0-0000000000")
     spec = {"task": task, "algo": "ppo", "num_envs": 4, "seed": 0, "timesteps": 24, "overrides": {},
             "eval_episodes": 4}
-    (run / "run.json").write_text(json.dumps({"run_id": run.name, "status": status, "spec": spec, "algo": "ppo",
-                                              "env": {"obs_dim": 223, "act_dim": 8}}))
+    run.write_meta({"run_id": run.run_id, "status": status, "spec": spec, "algo": "ppo",
+                    "env": {"obs_dim": 223, "act_dim": 8}})
     if checkpoint:
-        (run / "checkpoints").mkdir()
-        (run / "checkpoints" / "ckpt_24.pt").write_bytes(b"")
+        run.checkpoint_dir.mkdir()
+        (run.checkpoint_dir / "ckpt_24.pt").write_bytes(b"")
     return run
 
 
@@ -36,9 +36,9 @@ def fake_run(root, *, task="ant_rough", status="finished", checkpoint=True):
 ])
 def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, case, args, message):
     run = fake_run(tmp_path)
-    assert evaluate.main(["--run-dir", str(run), *args]) == 2
+    assert evaluate.main(["--run-dir", str(run.path), *args]) == 2
     assert message in capsys.readouterr().err
-    assert not (run / "eval").exists()
+    assert not run.scenario_dir.exists()
 
 
 @pytest.mark.parametrize("status,checkpoint,message", [
@@ -48,35 +48,35 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, capsys, case, args, mess
 ])
 def test_an_unfinished_run_is_refused(tmp_path, capsys, status, checkpoint, message):
     run = fake_run(tmp_path, status=status, checkpoint=checkpoint)
-    assert evaluate.main(["--run-dir", str(run), "--scenario", "ant_source"]) == 2
+    assert evaluate.main(["--run-dir", str(run.path), "--scenario", "ant_source"]) == 2
     assert message in capsys.readouterr().err
-    assert not (run / "eval").exists()
+    assert not run.scenario_dir.exists()
 
 
 def test_a_directory_without_run_json_is_refused(tmp_path, capsys):
     assert evaluate.main(["--run-dir", str(tmp_path / "nothing"), "--scenario", "ant_source"]) == 2
-    assert "no run.json" in capsys.readouterr().err
+    assert "no readable run.json" in capsys.readouterr().err
     assert not (tmp_path / "nothing").exists()
 
 
 def test_state_skip_and_command_line(tmp_path, capsys):
     run = fake_run(tmp_path)
     assert evaluate.eval_state(run, "ant_source") == "new"
-    path = evaluate.eval_path(run, "ant_source")
+    path = run.scenario_eval_path("ant_source")
     path.parent.mkdir()
     path.write_text(json.dumps({"scenario": "ant_source", "status": "failed"}))
     assert evaluate.eval_state(run, "ant_source") == "failed"
-    with open(path.parent / ".ant_source.lock", "a+") as lock:
+    with open(run.scenario_lock("ant_source"), "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         assert evaluate.eval_state(run, "ant_source") == "running"
     finished = {"scenario": "ant_source", "status": "finished", "episodes": 4}
     path.write_text(json.dumps(finished))
     assert evaluate.eval_state(run, "ant_source") == "finished"
-    assert evaluate.main(["--run-dir", str(run), "--scenario", "ant_source"]) == 0  # not redone
+    assert evaluate.main(["--run-dir", str(run.path), "--scenario", "ant_source"]) == 0  # not redone
     assert "already finished, nothing to do" in capsys.readouterr().out
     assert json.loads(path.read_text()) == finished
     assert evaluate.eval_args(run, "ant_source", "cpu", episodes=16) == [
-        "-m", "benchmark.evaluate", "--run-dir", str(run), "--scenario", "ant_source", "--device", "cpu",
+        "-m", "benchmark.evaluate", "--run-dir", str(run.path), "--scenario", "ant_source", "--device", "cpu",
         "--episodes", "16", "--num-envs", "16"]
 
 
@@ -132,16 +132,15 @@ def test_rollout_measures_the_robot_before_reset_against_the_command_it_acted_on
 
 @pytest.mark.sim
 def test_train_and_evaluate_a_tiny_ant_run(cli, tmp_path):
-    out = tmp_path / "runs"
     result = cli("benchmark.train", "--task", "ant_rough", "--algo", "ppo", "--num-envs", "4", "--timesteps", "24",
-                 "--eval-episodes", "4", "--threads", "1", "--out", str(out), "--no-progress", "--assets", "local")
+                 "--eval-episodes", "4", "--threads", "1", "--out", str(tmp_path), "--no-progress", "--assets", "local")
     assert result.returncode == 0, result.stderr[-3000:]
-    (run,) = list(out.iterdir())
-    args = ["benchmark.evaluate", "--run-dir", str(run), "--scenario", "ant_to_shifted", "--episodes", "4",
+    (run,) = Store(tmp_path).runs()
+    args = ["benchmark.evaluate", "--run-dir", str(run.path), "--scenario", "ant_to_shifted", "--episodes", "4",
             "--num-envs", "4", "--threads", "1", "--assets", "local", "--episode-length-s", "1"]
     result = cli(*args)
     assert result.returncode == 0, result.stderr[-3000:]
-    data = json.loads((run / "eval" / "ant_to_shifted.json").read_text())
+    data = run.read_scenario_eval("ant_to_shifted")
     assert {k: data[k] for k in ("scenario", "source_task", "status", "episodes", "max_episode_steps")} == {
         "scenario": "ant_to_shifted", "source_task": "ant_rough", "status": "finished", "episodes": 4,
         "max_episode_steps": 50}
@@ -157,8 +156,8 @@ def test_train_and_evaluate_a_tiny_ant_run(cli, tmp_path):
 
 def test_missing_robot_assets_stop_before_anything_is_written(cli, tmp_path):
     run = fake_run(tmp_path, task="go2_rough")
-    result = cli("benchmark.evaluate", "--run-dir", str(run), "--scenario", "go2_to_spot", "--assets", "local",
+    result = cli("benchmark.evaluate", "--run-dir", str(run.path), "--scenario", "go2_to_spot", "--assets", "local",
                  timeout=300)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "scenario 'go2_to_spot' needs assets" in result.stderr and "spot/spot.usd" in result.stderr
-    assert "Traceback" not in result.stderr and not (run / "eval").exists()
+    assert "Traceback" not in result.stderr and not run.scenario_dir.exists()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from benchmark import loop
-from benchmark.rundir import RunDir
+from benchmark.store import RunDir
 from fake_env import FakeVecEnv
 
 

@@ -8,7 +8,7 @@ from benchmark.manifest import available, load
 
 def test_smoke_manifest_expands_to_all_eight_algorithms_with_their_budgets():
     m = load("smoke")
-    runs = m.runs()
+    runs = m.runs
     assert [r.algo for r in runs] == ["ppo", "ddpg", "td3", "sac", "dipo", "qvpo", "dacer", "genpo"]
     assert {(r.task, r.num_envs, r.seed) for r in runs} == {("cartpole", 1024, 0)}
     assert {r.algo: r.timesteps for r in runs}["qvpo"] == 64 and runs[0].timesteps == 1600
@@ -18,7 +18,7 @@ def test_smoke_manifest_expands_to_all_eight_algorithms_with_their_budgets():
 def test_environment_counts_are_a_sweep_dimension(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text("name: p\ntasks: [cartpole, ant]\nalgorithms: [ppo, sac]\nseeds: [0, 1]\nnum_envs: [8, 64]\n")
-    runs = load(str(path)).runs()
+    runs = load(str(path)).runs
     assert len(runs) == 16 and len({r.run_id for r in runs}) == 16
     assert {(r.task, r.num_envs) for r in runs} == {(t, n) for t in ("cartpole", "ant") for n in (8, 64)}
 
@@ -27,7 +27,7 @@ def test_grid_expands_every_combination(tmp_path):
     path = tmp_path / "g.yaml"
     path.write_text("name: g\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0, 1]\n"
                     "grid: {actor_lr: [0.001, 0.0003], rollouts: [16, 32]}\n")
-    runs = load(str(path)).runs()
+    runs = load(str(path)).runs
     assert len(runs) == 8
     assert len({r.run_id for r in runs}) == 8
 

@@ -1,4 +1,4 @@
-"""Zero-shot evaluation files (eval/<scenario>.json) and the Fig. 7 radar scaling."""
+"""Zero-shot evaluation files and the Fig. 7 radar scaling."""
 
 import json
 import math
@@ -8,6 +8,7 @@ import pytest
 
 from analysis.radar import collect_evaluations, plot_radar, plot_review_radar, radar_values, radii, read_evaluation
 from analysis_fakes import fake_eval, fake_run
+from benchmark.store import RunDir, Store
 
 
 def _store(tmp_path):
@@ -19,7 +20,7 @@ def _store(tmp_path):
     fake_eval(b, "go2_source", alive=950.0, l_mae=0.5, a_mae=0.3)
     fake_eval(b, "go2_to_a1", alive=860.0, l_mae=0.45, a_mae=0.4)
     fake_eval(b, "go2_to_spot", alive=60.0, l_mae=0.8, a_mae=0.55)
-    return tmp_path
+    return Store(tmp_path)
 
 
 def test_reader_flattens_the_schema(tmp_path):
@@ -40,7 +41,7 @@ def test_a_not_finished_file_is_kept_flagged_and_left_out_of_the_radar(tmp_path)
     values = radar_values(evals)
     assert len(values) == 5
     assert set(values[values["algorithm"] == "PPO"]["scenario"]) == {"Go2 (source)", "A1 transfer"}
-    only = collect_evaluations(tmp_path, scenarios=("go2_to_a1",))  # another experiment's scenarios left out
+    only = collect_evaluations(Store(tmp_path), scenarios=("go2_to_a1",))  # another experiment's scenarios left out
     assert set(only["scenario"]) == {"go2_to_a1"} and len(only) == 2
 
 
@@ -51,7 +52,7 @@ def test_malformed_files_are_errors_naming_the_file(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="go2_to_a1.json: finished, but metrics.a_mae"):
         read_evaluation(path)
-    wrong = tmp_path / "eval" / "other.json"
+    wrong = RunDir(tmp_path).scenario_eval_path("other")
     wrong.write_text(json.dumps({**data, "metrics": {}, "status": "running"}))
     with pytest.raises(ValueError, match="says scenario 'go2_to_a1'"):
         read_evaluation(wrong)

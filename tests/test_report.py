@@ -5,24 +5,26 @@ import pytest
 
 from analysis import report
 from analysis_fakes import fake_eval, fake_run
+from benchmark.store import Store
 from tasks.errors import UserError
 
 
 def _experiment(tmp_path):
-    store = tmp_path / "runs"
+    store = Store(tmp_path)
     for seed, (ppo, sac) in enumerate([(4.0, 1.0), (5.0, 3.0)]):
-        fake_run(store, f"ppo{seed}", "ppo", seed, "finished", ppo, task="go2_rough", curve=(0.0, ppo))
-        fake_run(store, f"sac{seed}", "sac", seed, "finished", sac, task="go2_rough", curve=(0.0, sac))
-    fake_run(store, "old-duplicate", "ppo", 0, "finished", 99.0, task="go2_rough")  # not in the run-id list
+        fake_run(tmp_path, f"ppo{seed}", "ppo", seed, "finished", ppo, task="go2_rough", curve=(0.0, ppo))
+        fake_run(tmp_path, f"sac{seed}", "sac", seed, "finished", sac, task="go2_rough", curve=(0.0, sac))
+    fake_run(tmp_path, "old-duplicate", "ppo", 0, "finished", 99.0, task="go2_rough")  # not in the run-id list
     for run, alive in [("ppo0", 800.0), ("sac0", 600.0)]:
         for scenario in ("go2_source", "go2_to_a1", "go2_to_spot"):
-            fake_eval(store / run, scenario, alive=alive)
-    return tmp_path / "exp", ["ppo0", "ppo1", "sac0", "sac1"]
+            fake_eval(store.run(run).path, scenario, alive=alive)
+    return store, ["ppo0", "ppo1", "sac0", "sac1"]
 
 
 def test_build_writes_every_file_of_the_report(tmp_path, capsys):
-    exp_dir, run_ids = _experiment(tmp_path)
-    paths = report.build(exp_dir, run_ids, "synthetic")
+    store, run_ids = _experiment(tmp_path)
+    exp_dir = store.experiment_dir("exp")
+    paths = report.build(store, "exp", run_ids, "synthetic")
     names = {p.name for p in paths}
     assert names == {"results.csv", "table.md", "table.tex", "table.csv", "vs_review.md", "vs_review.tex",
                      "vs_review.csv", "curves.png", "stats.csv", "scores.csv", "iqm.png", "profiles.png",
@@ -45,16 +47,16 @@ def test_build_writes_every_file_of_the_report(tmp_path, capsys):
 
 
 def test_no_transfer_files_without_evaluations(tmp_path):
-    fake_run(tmp_path / "runs", "a", "ppo", 0, "finished", 4.0)
-    names = {p.name for p in report.build(tmp_path / "exp", None, "t", paper=False)}
+    fake_run(tmp_path, "a", "ppo", 0, "finished", 4.0)
+    names = {p.name for p in report.build(Store(tmp_path), "exp", None, "t", paper=False)}
     assert "radar.png" not in names and "transfer.md" not in names and "vs_review.md" not in names
     assert "table.md" in names
 
 
 def test_an_experiment_without_finished_runs_is_a_clear_error(tmp_path):
-    fake_run(tmp_path / "runs", "a", "ppo", 0, "diverged", None)
+    fake_run(tmp_path, "a", "ppo", 0, "diverged", None)
     with pytest.raises(UserError, match="no finished run to report .*diverged: 1"):
-        report.build(tmp_path / "exp", ["a"], "t")
+        report.build(Store(tmp_path), "exp", ["a"], "t")
     assert not (tmp_path / "exp" / "report").exists()
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from benchmark.manifest import load
-from benchmark.rundir import RunDir
+from benchmark.store import RunDir, Store
 
 pytestmark = pytest.mark.sim
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ def manifest(tmp_path) -> Path:
 
 def test_sigkill_mid_sweep_then_rerun_finishes_each_run_exactly_once(tmp_path, manifest):
     out = tmp_path / "results"
-    first, second = (RunDir(spec.run_dir(out / "runs")) for spec in load(str(manifest)).runs())
+    first, second = (Store(out).run(spec.run_id) for spec in load(str(manifest)).runs)
     proc = _sweep(manifest, out)
     deadline = time.monotonic() + 600
     while not (second.read_meta() or {}).get("env"):  # the second run is training
@@ -91,6 +91,6 @@ def test_the_same_sweep_through_ray_gives_the_same_results(tmp_path, manifest, r
     log = proc.communicate(timeout=900)[0]
     assert proc.returncode == 0, log
     table = pd.read_csv(out / "tiny" / "results.csv")
-    expected = sorted(spec.run_id for spec in load(str(manifest)).runs())
+    expected = sorted(spec.run_id for spec in load(str(manifest)).runs)
     assert sorted(table["run_id"]) == expected
     assert set(table["status"]) == {"finished"} and table["eval_return_mean"].notna().all()

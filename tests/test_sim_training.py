@@ -99,15 +99,15 @@ def test_sigkill_then_rerun_resumes_from_the_checkpoint(cli, tmp_path):
 
 def test_injected_nan_ends_the_run_as_diverged_with_metrics_kept(cli, tmp_path):
     run_dir = tmp_path / "nan"
-    # a NaN value-loss coefficient makes the first update's loss NaN
-    result = _train(cli, run_dir, "ppo", "--num-envs", "64", "--timesteps", "64", "--set", "value_loss_coef=nan")
+    # a learning rate of 1e30 (in range: > 0) blows the first update's parameters up: its loss is NaN
+    result = _train(cli, run_dir, "ppo", "--num-envs", "64", "--timesteps", "64", "--set", "actor_lr=1e30")
     assert result.returncode == 0, result.stdout + result.stderr  # a diverged run is a result, not a crash
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "diverged"
     assert meta["divergence"]["timestep"] == 16 and "nan" in meta["divergence"]["reason"]
     assert "final_eval" not in meta and not (run_dir / "eval.json").exists()
     assert pd.read_csv(run_dir / "metrics.csv")["timestep"].tolist() == [16]
-    again = _train(cli, run_dir, "ppo", "--num-envs", "64", "--timesteps", "64", "--set", "value_loss_coef=nan")
+    again = _train(cli, run_dir, "ppo", "--num-envs", "64", "--timesteps", "64", "--set", "actor_lr=1e30")
     assert "already diverged, nothing to do" in again.stdout
 
 

@@ -17,16 +17,36 @@ from benchmark.spec import RunSpec
 
 
 def test_shipped_manifests_expand_to_the_reviews_experiments():
-    sizes = {name: len(load(name).runs()) for name in ("task_diversity", "parallelization", "diffusion_steps")}
+    sizes = {name: len(load(name).runs) for name in ("task_diversity", "parallelization", "diffusion_steps")}
     assert sizes == {"task_diversity": 12 * 8 * 5, "parallelization": 2 * 8 * 4 * 5, "diffusion_steps": 4 * 4 * 5}
     # the 1024-environment runs of Table 5 are Table 4's runs: one directory, trained once
-    table4 = {r.run_id for r in load("task_diversity").runs()}
-    table5 = {r.run_id for r in load("parallelization").runs() if r.num_envs == 1024}
+    table4 = {r.run_id for r in load("task_diversity").runs}
+    table5 = {r.run_id for r in load("parallelization").runs if r.num_envs == 1024}
     assert len(table5) == 2 * 8 * 5 and table5 <= table4
     # Experiments 4 and 5 evaluate the very Go2 runs of Table 4
     for name, scenarios in (("cross_embodiment", 3), ("ood_terrain", 7)):
         manifest = load(name)
-        assert {r.run_id for r in manifest.runs()} <= table4 and len(manifest.evaluate) == scenarios
+        assert {r.run_id for r in manifest.runs} <= table4 and len(manifest.evaluate) == scenarios
+
+
+# ids of runs of the shipped manifests as they were before settings became typed dataclasses: the
+# same settings must keep finding the same run directories
+PINNED_IDS = {
+    "smoke": ["cartpole-ppo-n1024-s0-b8d0e83e98", "cartpole-dipo-n1024-s0-e806b89c8a",
+              "cartpole-genpo-n1024-s0-c527f6e8a8"],
+    "task_diversity": ["cartpole-ppo-n1024-s0-43fef8b5cc", "anymal_d_flat-ppo-n1024-s0-f6886fce3a",
+                       "cassie_rough-genpo-n1024-s4-8db0150e24"],
+    "diffusion_steps": ["ant-dipo-n1024-s0-7f54dc1ceb", "ant-dacer-n1024-s0-8a616fdad1",
+                        "ant-genpo-n1024-s4-d39e4e5549"],
+    "parallelization": ["ant-ppo-n8-s0-a82fe7c767", "go2_rough-ppo-n8-s0-573977c283",
+                        "go2_rough-genpo-n1024-s4-13d0fe40b5"],
+}
+
+
+@pytest.mark.parametrize("name", PINNED_IDS)
+def test_run_ids_of_the_shipped_manifests_are_pinned(name):
+    ids = {spec.run_id for spec in load(name).runs}
+    assert set(PINNED_IDS[name]) <= ids
 
 
 def test_an_override_equal_to_the_default_is_the_same_run():
@@ -37,19 +57,41 @@ def test_an_override_equal_to_the_default_is_the_same_run():
     assert k10.run_id.startswith("ant-genpo-n1024-s0-")
 
 
-def test_a_spec_is_rebuilt_from_what_run_json_records():
+def test_a_spec_and_its_config_are_rebuilt_from_what_run_json_records():
     spec = RunSpec.create(task="ant", algo="genpo", num_envs=64, seed=1,
                           overrides={"diffusion_steps": 10, "actor_lr": 0.001})
-    rebuilt = RunSpec.from_identity(json.loads(json.dumps(spec.identity())))
+    rebuilt = RunSpec.from_meta(json.loads(json.dumps(spec.initial_meta())))
     assert rebuilt == spec and rebuilt.run_id == spec.run_id
+    assert rebuilt.config == spec.config  # the typed config, read back as data, with its sources
+
+
+def test_a_planned_run_hands_its_spec_and_config_to_the_training_process_as_data(tmp_path):
+    from benchmark.store import Store
+    from benchmark.train import planned_spec
+
+    manifest = load("diffusion_steps")
+    filters = sweep.parse_filters(["algo=genpo", "diffusion_steps=10", "seed=0"], manifest)
+    ((spec, run),) = sweep.plan(manifest, Store(tmp_path), filters)
+    (job,) = sweep.train_jobs([(spec, run)], "cpu")
+    assert job.args == ["-m", "benchmark.train", "--run-dir", str(run.path), "--device", "cpu", "--no-progress"]
+    assert job.state() == "new" and not run.path.exists()  # planning writes nothing until the job starts
+    job.prepare()
+    meta = run.read_meta()
+    assert meta["status"] == "planned" and job.state() == "new"
+    assert meta["agent_config"]["values"]["diffusion_steps"] == 10
+    assert meta["agent_config"]["sources"]["diffusion_steps"] == "override"
+    read_back = planned_spec(run)
+    assert read_back == spec and read_back.config == spec.config
+    job.prepare()  # a second sweep (or a resume) leaves the planned run as it is
+    assert run.read_meta() == meta
 
 
 def test_filters_select_by_field_and_by_resolved_grid_value():
     manifest = load("diffusion_steps")
-    specs = manifest.runs()
+    specs = manifest.runs
     chosen = sweep.select(specs, sweep.parse_filters(["diffusion_steps=5,20", "seed=0"], manifest))
     # GenPO's default K is 5 and QVPO's/DACER's is 20: those runs carry no override, yet match
-    assert sorted((s.algo, s.agent_config().values["diffusion_steps"]) for s in chosen) == sorted(
+    assert sorted((s.algo, s.config.values["diffusion_steps"]) for s in chosen) == sorted(
         (a, k) for a in ("dipo", "qvpo", "dacer", "genpo") for k in (5, 20))
     assert {s.seed for s in chosen} == {0}
 
@@ -63,7 +105,7 @@ def test_filters_select_by_field_and_by_resolved_grid_value():
 def test_bad_filters_name_the_valid_values(items, message):
     manifest = load("diffusion_steps")
     with pytest.raises(UserError, match=message.replace("(", r"\(")):
-        sweep.select(manifest.runs(), sweep.parse_filters(items, manifest))
+        sweep.select(manifest.runs, sweep.parse_filters(items, manifest))
 
 
 def test_run_cli_dry_run_lists_without_writing(tmp_path, capsys):
@@ -130,3 +172,17 @@ def test_ray_launcher_refuses_a_run_bigger_than_the_cluster(ray_cluster):
 
     with pytest.raises(UserError, match="one run asks for 1 CPUs and 1 GPUs"):
         RayLauncher(ray_cluster, cpus_per_run=1, gpus_per_run=1)
+
+
+def test_the_sweep_ends_with_the_report_of_the_experiments_runs(tmp_path):
+    from analysis_fakes import fake_run
+    from benchmark.store import Store
+
+    manifest = load("smoke")
+    spec = manifest.runs[0]
+    fake_run(tmp_path, spec.run_id, spec.algo, 0, "finished", 4.0)
+    fake_run(tmp_path, "another-experiments-run", "sac", 0, "finished", 1.0)
+    sweep.report(manifest, Store(tmp_path))
+    rows = Store(tmp_path).results_csv("smoke").read_text().splitlines()
+    assert len(rows) == 2 and spec.run_id in rows[1]
+    assert (Store(tmp_path).report_dir("smoke") / "table.md").exists()

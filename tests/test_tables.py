@@ -6,6 +6,7 @@ import math
 import pandas as pd
 import pytest
 
+from agents import catalogue
 from analysis import reference
 from analysis.tables import (md_escape, mean_ranks, results_table, row_keys, tex_escape, to_csv, to_latex,
                              to_markdown, transfer_table, vs_review, vs_review_csv, vs_review_markdown)
@@ -119,7 +120,7 @@ def test_the_reviews_mean_rank_row_is_not_what_its_own_means_give():
     paper = {t.paper_name: t.name for t in all_tasks().values()}
     frame = reference.results()
     table4 = frame[frame["table"] == 4]
-    inverse = {v: k for k, v in reference.PAPER_ALGO.items()}
+    inverse = {catalogue.label(name): name for name in catalogue.names()}
     runs = runs_frame({(paper[r.task], inverse[r.algorithm]): [r.mean] for r in table4.itertuples()})
     table = results_table(runs)
     ranks = mean_ranks(table).set_index("algorithm")["mean_rank"].round(2)

@@ -9,13 +9,14 @@
   ``gradient_steps`` updates per environment step;
 - actions in [-1, 1], which Isaac Lab's action scale maps.
 
-Subclasses implement ``explore`` (acting while training), ``act_eval`` (evaluation),
-``critic_target`` and ``update_actor``.
+Subclasses implement ``explore`` (acting while training), ``evaluate_action`` (the action the
+original evaluates with), ``critic_target`` and ``update_actor``, each on normalized observations.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 from typing import Any
 
 import gymnasium
@@ -23,10 +24,19 @@ import torch
 from skrl.agents.torch import Agent, AgentCfg
 from skrl.resources.preprocessors.torch import RunningStandardScaler
 
-from agents import models, off_policy
-from agents.config import ResolvedConfig
+from agents import models
 from agents.diffusion.denoiser import Denoiser, mlp
 from agents.diffusion.schedules import NoiseSchedule
+from agents.settings import OffPolicyConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class DiffusionOffPolicyConfig(OffPolicyConfig):
+    """What every off-policy diffusion agent declares (each with its own defaults)."""
+
+    diffusion_steps: int
+    time_embedding_dim: int
+    time_hidden: int
 
 
 class TwinQ(torch.nn.Module):
@@ -56,27 +66,29 @@ class DiffusionOffPolicyAgent(Agent):
     schedule_kind = "cosine"
     uses_target_actor = True  # a Polyak-averaged copy of the denoiser for TD targets (DIPO, QVPO)
     adam_eps = 1e-5  # DIPO's and QVPO's optimizers
+    evaluation_policy = ""  # what the original evaluates with, in words (kept with every evaluation)
 
-    def __init__(self, cfg: ResolvedConfig, *, observation_space, action_space, num_envs: int, device: str):
+    def __init__(self, cfg: DiffusionOffPolicyConfig, *, observation_space, action_space, num_envs: int,
+                 device: str):
         space = models.bounded(action_space)
         self.obs_dim = int(observation_space.shape[0])
         self.act_dim = int(space.shape[0])
         self.config = cfg
-        self.actor = Denoiser(self.obs_dim, self.act_dim, cfg["actor_hidden"], t_dim=cfg["time_embedding_dim"],
-                              time_hidden=cfg["time_hidden"])
+        self.actor = Denoiser(self.obs_dim, self.act_dim, cfg.actor_hidden, t_dim=cfg.time_embedding_dim,
+                              time_hidden=cfg.time_hidden)
         self.target_actor = copy.deepcopy(self.actor).requires_grad_(False) if self.uses_target_actor else None
-        self.critic = TwinQ(self.obs_dim, self.act_dim, cfg["critic_hidden"])
+        self.critic = TwinQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
-        super().__init__(cfg=AgentCfg(), models={}, memory=off_policy.replay_memory(cfg, num_envs, device),
+        super().__init__(cfg=AgentCfg(), models={}, memory=models.replay_memory(cfg, num_envs, device),
                          observation_space=observation_space, action_space=space, device=device)
-        self.schedule = NoiseSchedule(self.schedule_kind, cfg["diffusion_steps"]).to(self.device)
+        self.schedule = NoiseSchedule(self.schedule_kind, cfg.diffusion_steps).to(self.device)
         for module in (self.actor, self.target_actor, self.critic, self.target_critic):
             if module is not None:
                 module.to(self.device)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg["actor_lr"], eps=self.adam_eps)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg["critic_lr"], eps=self.adam_eps)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr, eps=self.adam_eps)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, eps=self.adam_eps)
         self.normalizer = (RunningStandardScaler(size=observation_space, device=self.device)
-                           if cfg["observation_normalization"] else None)
+                           if cfg.observation_normalization else None)
         self.checkpoint_modules.update(actor=self.actor, critic=self.critic, target_critic=self.target_critic,
                                        actor_optimizer=self.actor_optimizer, critic_optimizer=self.critic_optimizer)
         if self.normalizer is not None:
@@ -98,7 +110,7 @@ class DiffusionOffPolicyAgent(Agent):
         return self.normalizer(obs, train=train) if self.normalizer is not None else obs
 
     def act(self, observations, states, *, timestep: int, timesteps: int):
-        if timestep < self.config["random_timesteps"]:
+        if timestep < self.config.random_timesteps:
             return torch.rand(observations.shape[0], self.act_dim, device=self.device) * 2 - 1, {}
         return self.explore(self._observation_preprocessor(observations)), {}
 
@@ -122,14 +134,14 @@ class DiffusionOffPolicyAgent(Agent):
         pass
 
     def post_interaction(self, *, timestep: int, timesteps: int) -> None:
-        if self.training and timestep >= self.config["random_timesteps"]:
-            for _ in range(self.config["gradient_steps"]):
+        if self.training and timestep >= self.config.random_timesteps:
+            for _ in range(self.config.gradient_steps):
                 self.update(timestep=timestep, timesteps=timesteps)
 
     # --- learning -------------------------------------------------------------------------------
     def sample_batch(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """A uniform batch from the replay memory (indices, normalized columns)."""
-        idx = torch.randint(0, len(self.memory), (self.config["batch_size"],), device=self.device)
+        idx = torch.randint(0, len(self.memory), (self.config.batch_size,), device=self.device)
         view = self.memory.tensors_view
         batch = {name: view[name][idx] for name in view}
         batch["observations"] = self._observation_preprocessor(batch["observations"])
@@ -140,18 +152,18 @@ class DiffusionOffPolicyAgent(Agent):
         idx, batch = self.sample_batch()
         s, a = batch["observations"], batch["actions"]
         with torch.no_grad():
-            target = batch["rewards"] + self.config["discount"] * batch["terminated"].logical_not() * \
+            target = batch["rewards"] + self.config.discount * batch["terminated"].logical_not() * \
                 self.critic_target(batch["next_observations"])
         q1, q2 = self.critic(s, a)
         critic_loss = (q1 - target).square().mean() + (q2 - target).square().mean()
         self.critic_optimizer.zero_grad(set_to_none=True)
         critic_loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.config["grad_norm_clip"])
+        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.config.grad_norm_clip)
         self.critic_optimizer.step()
         self.update_actor(timestep, timesteps)  # on a batch of its own, as DIPO and QVPO sample one
-        polyak(self.target_critic, self.critic, self.config["polyak"])
+        polyak(self.target_critic, self.critic, self.config.polyak)
         if self.target_actor is not None:
-            polyak(self.target_actor, self.actor, self.config["polyak"])
+            polyak(self.target_actor, self.actor, self.config.polyak)
         self.updates += 1
         self.track_data("Loss / Critic loss", critic_loss.item())
         self.track_data("Q-network / Q1 (mean)", q1.mean().item())
@@ -159,7 +171,7 @@ class DiffusionOffPolicyAgent(Agent):
     def step_actor(self, loss: torch.Tensor) -> None:
         self.actor_optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.actor.parameters(), self.config["grad_norm_clip"])
+        torch.nn.utils.clip_grad_norm_(self.actor.parameters(), self.config.grad_norm_clip)
         self.actor_optimizer.step()
 
     # --- per algorithm --------------------------------------------------------------------------

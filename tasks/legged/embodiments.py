@@ -23,7 +23,7 @@ each fl, fr, hl, hr -- the same breadth-first pattern over Spot's names in ``SPO
 ``physics:tensor:jointIndex`` order written in Newton's ``ant.usda``. A scenario maps joints by
 *role* (leg x joint kind) and then by name, never by index, and the evaluation records the
 articulation's actual ``joint_names`` at run time: evaluating ``*_source`` stores the trained robot's
-order in ``eval/<source>.json`` and later transfer evaluations of the same run map from that order,
+order in its evaluation of the source scenario, and later transfer evaluations of the same run map from that order,
 not the documented one. (Newton parsed the Ant depth-first, leg then foot per leg, as its jointIndex
 says; whether it parses Go2 breadth-first as PhysX does was not checkable offline.)
 

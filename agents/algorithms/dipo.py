@@ -14,21 +14,28 @@ original does. The original treats time-outs as terminal; here they bootstrap.
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
-from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent
+from agents.catalogue import Algorithm
+from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig
 from agents.diffusion.sampler import denoising_loss, sample
+from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
+from agents.settings import AT_LEAST_ONE, POSITIVE, setting
 
-FAMILY = "off_policy"
 _T9 = "review Table 9 (DIPO)"
-DEFAULTS = {
-    "diffusion_steps": (100, _T9),
-    "action_gradient_steps": (20, _T9),
-    "action_lr": (0.03, _T9),
-    "action_grad_norm_ratio": (0.1, "DIPO original (max norm = act_dim * ratio)"),
-    "time_embedding_dim": (32, "DIPO original"),
-    "time_hidden": (256, "DIPO original"),
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class DIPOConfig(DiffusionOffPolicyConfig):
+    diffusion_steps: int = diffusion_steps(100, _T9)
+    time_embedding_dim: int = time_embedding_dim(32, "DIPO original")
+    time_hidden: int = time_hidden(256, "DIPO original")
+    action_gradient_steps: int = setting(20, _T9, AT_LEAST_ONE, "Adam steps on the memory actions per update")
+    action_lr: float = setting(0.03, _T9, POSITIVE, "learning rate of the action-gradient steps")
+    action_grad_norm_ratio: float = setting(0.1, "DIPO original (max norm = act_dim * ratio)", POSITIVE,
+                                            "action-gradient norm clip, as a fraction of act_dim")
 
 
 class DIPO(DiffusionOffPolicyAgent):
@@ -57,9 +64,9 @@ class DIPO(DiffusionOffPolicyAgent):
     def improve_actions(self, state: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """``action_gradient_steps`` Adam steps on the actions toward higher min(Q1, Q2)."""
         a = actions.clone().requires_grad_(True)
-        optimizer = torch.optim.Adam([a], lr=self.config["action_lr"], eps=1e-5)  # fresh each time
-        max_norm = self.act_dim * self.config["action_grad_norm_ratio"]
-        for _ in range(self.config["action_gradient_steps"]):
+        optimizer = torch.optim.Adam([a], lr=self.config.action_lr, eps=1e-5)  # fresh each time
+        max_norm = self.act_dim * self.config.action_grad_norm_ratio
+        for _ in range(self.config.action_gradient_steps):
             loss = -self.critic.min_q(state, a).sum()
             (grad,) = torch.autograd.grad(loss, a)
             a.grad = grad
@@ -79,5 +86,4 @@ class DIPO(DiffusionOffPolicyAgent):
         self.track_data("Loss / Policy loss", loss.item())
 
 
-def build(cfg, *, observation_space, action_space, num_envs: int, device: str) -> DIPO:
-    return DIPO(cfg, observation_space=observation_space, action_space=action_space, num_envs=num_envs, device=device)
+ALGORITHM = Algorithm(DIPOConfig, DIPO, label="DIPO", color="#9467bd", family="diffusion: action gradient", order=5)

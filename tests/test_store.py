@@ -4,7 +4,7 @@ import json
 import multiprocessing
 import time
 
-from benchmark.rundir import MetricsWriter, RunDir
+from benchmark.store import MetricsWriter, RunDir
 from benchmark.spec import RunSpec
 
 

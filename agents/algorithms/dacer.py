@@ -27,32 +27,39 @@ gradient clipping (Tables 10, 12).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import torch
 
+from agents.catalogue import Algorithm
 from agents.diffusion.denoiser import mlp
 from agents.diffusion.gmm_entropy import gmm_entropy
-from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, polyak
+from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, polyak
 from agents.diffusion.sampler import sample
+from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
+from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, setting
 
-FAMILY = "off_policy"
 _T9 = "review Table 9 (DACER)"
 _CODE = "DACER original"
-DEFAULTS = {
-    "diffusion_steps": (20, _T9),
-    "entropy_lr": (0.03, _T9),
-    "initial_alpha": (0.02, _T9),
-    "target_entropy_per_dim": (-1.0, f"{_T9}: -dim(action)"),
-    "alpha_update_fraction": (0.1, f"{_T9}: every total timesteps / 10"),
-    "noise_scale": (0.15, _CODE),
-    "policy_delay": (2, _CODE),
-    "entropy_samples": (200, _CODE),
-    "entropy_states": (256, f"{_CODE} (the batch size there)"),
-    "gmm_components": (3, _CODE),
-    "time_embedding_dim": (16, _CODE),
-    "time_hidden": (32, _CODE),
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class DACERConfig(DiffusionOffPolicyConfig):
+    diffusion_steps: int = diffusion_steps(20, _T9)
+    time_embedding_dim: int = time_embedding_dim(16, _CODE)
+    time_hidden: int = time_hidden(32, _CODE)
+    entropy_lr: float = setting(0.03, _T9, POSITIVE, "learning rate of log alpha")
+    initial_alpha: float = setting(0.02, _T9, POSITIVE, "initial alpha (noise std = noise_scale x alpha)")
+    target_entropy_per_dim: float = setting(-1.0, f"{_T9}: -dim(action)", doc="target entropy / dim(action)")
+    alpha_update_fraction: float = setting(0.1, f"{_T9}: every total timesteps / 10", Range(0, 1, low_open=True),
+                                           "alpha is updated every this fraction of the run's timesteps")
+    noise_scale: float = setting(0.15, _CODE, NON_NEGATIVE, "exploration noise std per unit of alpha")
+    policy_delay: int = setting(2, _CODE, AT_LEAST_ONE, "critic updates per policy and target update")
+    entropy_samples: int = setting(200, _CODE, Range(low=2), "chain samples per state for the entropy estimate")
+    entropy_states: int = setting(256, f"{_CODE} (the batch size there)", AT_LEAST_ONE,
+                                  "states whose action distribution the entropy estimate averages")
+    gmm_components: int = setting(3, _CODE, AT_LEAST_ONE, "Gaussian-mixture components of the entropy estimate")
 
 
 class DistributionalQ(torch.nn.Module):
@@ -98,19 +105,19 @@ class DACER(DiffusionOffPolicyAgent):
 
     def __init__(self, cfg, **kwargs):
         super().__init__(cfg, **kwargs)
-        self.critic = TwinDistributionalQ(self.obs_dim, self.act_dim, cfg["critic_hidden"]).to(self.device)
+        self.critic = TwinDistributionalQ(self.obs_dim, self.act_dim, cfg.critic_hidden).to(self.device)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg["critic_lr"], eps=self.adam_eps)
-        self.log_alpha = torch.tensor(math.log(cfg["initial_alpha"]), device=self.device, requires_grad=True)
-        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg["entropy_lr"])
-        self.target_entropy = cfg["target_entropy_per_dim"] * self.act_dim
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, eps=self.adam_eps)
+        self.log_alpha = torch.tensor(math.log(cfg.initial_alpha), device=self.device, requires_grad=True)
+        self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.entropy_lr)
+        self.target_entropy = cfg.target_entropy_per_dim * self.act_dim
         self.sigma_ema: list[float] | None = None
         self.checkpoint_modules.update(critic=self.critic, target_critic=self.target_critic,
                                        critic_optimizer=self.critic_optimizer, log_alpha=self.log_alpha,
                                        alpha_optimizer=self.alpha_optimizer)
 
     def noisy(self, chain: torch.Tensor) -> torch.Tensor:
-        std = self.config["noise_scale"] * self.log_alpha.exp()
+        std = self.config.noise_scale * self.log_alpha.exp()
         return (chain + std * torch.randn_like(chain)).clamp(-1.0, 1.0)
 
     @torch.no_grad()
@@ -124,7 +131,7 @@ class DACER(DiffusionOffPolicyAgent):
     def update(self, *, timestep: int, timesteps: int) -> None:
         _, batch = self.sample_batch()
         s, a, s2 = batch["observations"], batch["actions"], batch["next_observations"]
-        if self.updates % self.config["policy_delay"] == 0:  # uses the critics before this step's update
+        if self.updates % self.config.policy_delay == 0:  # uses the critics before this step's update
             self.critic.requires_grad_(False)
             policy_loss = -self.critic.min_q(s, self.noisy(sample(self.actor, self.schedule, s, grad=True)[:, 0]))
             self.step_actor(policy_loss.mean())
@@ -134,13 +141,13 @@ class DACER(DiffusionOffPolicyAgent):
             a2 = self.noisy(sample(self.actor, self.schedule, s2)[:, 0])
             (m1, s1), (m2, s2_) = self.target_critic(s2, a2)
             not_done = batch["terminated"].logical_not().float()
-            gamma = self.config["discount"]
+            gamma = self.config.discount
             target = batch["rewards"] + gamma * not_done * torch.min(m1, m2)
             z = torch.randn_like(m1).clamp(-3, 3)
             drawn = torch.where(m1 <= m2, m1 + s1 * z, m2 + s2_ * z)
             target_sample = batch["rewards"] + gamma * not_done * drawn
         (mu1, sd1), (mu2, sd2) = self.critic(s, a)
-        tau = self.config["polyak"]
+        tau = self.config.polyak
         means = [sd1.detach().mean().item(), sd2.detach().mean().item()]
         self.sigma_ema = means if self.sigma_ema is None else [(1 - tau) * e + tau * m
                                                               for e, m in zip(self.sigma_ema, means)]
@@ -148,11 +155,11 @@ class DACER(DiffusionOffPolicyAgent):
                        + dsac_t_loss(mu2, sd2, target, target_sample, self.sigma_ema[1]))
         self.critic_optimizer.zero_grad(set_to_none=True)
         critic_loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.config["grad_norm_clip"])
+        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.config.grad_norm_clip)
         self.critic_optimizer.step()
-        if self.updates % self.config["policy_delay"] == 0:
+        if self.updates % self.config.policy_delay == 0:
             polyak(self.target_critic, self.critic, tau)
-        every = max(1, int(timesteps * self.config["alpha_update_fraction"]))
+        every = max(1, int(timesteps * self.config.alpha_update_fraction))
         if timestep % every == 0 and self.last_alpha_step != timestep:
             self.update_alpha(s)
             self.last_alpha_step = timestep
@@ -165,9 +172,9 @@ class DACER(DiffusionOffPolicyAgent):
 
     @torch.no_grad()
     def entropy(self, states: torch.Tensor) -> torch.Tensor:
-        n = self.config["entropy_samples"]
-        chain = sample(self.actor, self.schedule, states[: self.config["entropy_states"]], num=n)
-        return gmm_entropy(chain, components=self.config["gmm_components"]).mean()
+        n = self.config.entropy_samples
+        chain = sample(self.actor, self.schedule, states[: self.config.entropy_states], num=n)
+        return gmm_entropy(chain, components=self.config.gmm_components).mean()
 
     def update_alpha(self, states: torch.Tensor) -> None:
         entropy = self.entropy(states)
@@ -178,5 +185,4 @@ class DACER(DiffusionOffPolicyAgent):
         self.track_data("Policy / Entropy estimate", float(entropy))
 
 
-def build(cfg, *, observation_space, action_space, num_envs: int, device: str) -> DACER:
-    return DACER(cfg, observation_space=observation_space, action_space=action_space, num_envs=num_envs, device=device)
+ALGORITHM = Algorithm(DACERConfig, DACER, label="DACER", color="#e377c2", family="diffusion: BPTT", order=7)

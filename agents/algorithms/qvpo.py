@@ -16,25 +16,33 @@ original, so they have no effect there and none here.
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
-from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent
+from agents.catalogue import Algorithm
+from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig
 from agents.diffusion.sampler import denoising_loss, sample
+from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
+from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, setting
 
-FAMILY = "off_policy"
 _T9 = "review Table 9 (QVPO)"
-DEFAULTS = {
-    "diffusion_steps": (20, _T9),
-    "sampling_number": (64, _T9),
-    "batch_sampling_number": (10, _T9),
-    "entropy_weight": (0.02, _T9),
-    "entropy_weight_final": (0.002, "QVPO original (linear decay to this floor)"),
-    "explore_candidates": (4, "QVPO original"),
-    "eval_candidates": (32, "QVPO original"),
-    "target_candidates": (4, "QVPO original"),
-    "time_embedding_dim": (32, "QVPO original"),
-    "time_hidden": (256, "QVPO original"),
-}
+_CODE = "QVPO original"
+
+
+@dataclasses.dataclass(frozen=True)
+class QVPOConfig(DiffusionOffPolicyConfig):
+    diffusion_steps: int = diffusion_steps(20, _T9)
+    time_embedding_dim: int = time_embedding_dim(32, _CODE)
+    time_hidden: int = time_hidden(256, _CODE)
+    sampling_number: int = setting(64, _T9, AT_LEAST_ONE, "chain samples per state in an update")
+    batch_sampling_number: int = setting(10, _T9, NON_NEGATIVE, "uniform entropy actions per state in an update")
+    entropy_weight: float = setting(0.02, _T9, NON_NEGATIVE, "initial entropy coefficient")
+    entropy_weight_final: float = setting(0.002, f"{_CODE} (linear decay to this floor)", NON_NEGATIVE,
+                                          "floor of the linearly decaying entropy coefficient")
+    explore_candidates: int = setting(4, _CODE, AT_LEAST_ONE, "chain samples per state when acting (best by Q)")
+    eval_candidates: int = setting(32, _CODE, AT_LEAST_ONE, "chain samples per state when evaluating")
+    target_candidates: int = setting(4, _CODE, AT_LEAST_ONE, "target-actor samples per state for the TD target")
 
 
 def best_of(critic, state: torch.Tensor, candidates: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,27 +67,27 @@ class QVPO(DiffusionOffPolicyAgent):
         return best_of(critic, obs, sample(self.actor, self.schedule, obs, num=num))[0]
 
     def explore(self, obs: torch.Tensor) -> torch.Tensor:
-        return self._best(self.critic, obs, self.config["explore_candidates"])
+        return self._best(self.critic, obs, self.config.explore_candidates)
 
     def evaluate_action(self, obs: torch.Tensor) -> torch.Tensor:
-        return self._best(self.critic, obs, self.config["eval_candidates"])
+        return self._best(self.critic, obs, self.config.eval_candidates)
 
     @torch.no_grad()
     def critic_target(self, next_obs: torch.Tensor) -> torch.Tensor:
-        candidates = sample(self.target_actor, self.schedule, next_obs, num=self.config["target_candidates"])
+        candidates = sample(self.target_actor, self.schedule, next_obs, num=self.config.target_candidates)
         return self.target_critic.min_q(next_obs, best_of(self.target_critic, next_obs, candidates)[0])
 
     def entropy_coefficient(self, timestep: int, timesteps: int) -> float:
         """The original's schedule: max(floor, w0 (1 - t / T)), reaching the floor at 0.9 T."""
-        start = self.config["entropy_weight"]
-        return max(self.config["entropy_weight_final"], start * (1 - timestep / max(timesteps, 1)))
+        start = self.config.entropy_weight
+        return max(self.config.entropy_weight_final, start * (1 - timestep / max(timesteps, 1)))
 
     def update_actor(self, timestep, timesteps) -> None:
         s = self.sample_batch()[1]["observations"]  # a batch of its own; stored actions are not used
         with torch.no_grad():
-            best, q = best_of(self.critic, s, sample(self.actor, self.schedule, s, num=self.config["sampling_number"]))
+            best, q = best_of(self.critic, s, sample(self.actor, self.schedule, s, num=self.config.sampling_number))
             w = qvpo_weights(q)
-            m = self.config["batch_sampling_number"]
+            m = self.config.batch_sampling_number
             uniform = torch.rand(s.shape[0] * m, self.act_dim, device=s.device) * 2 - 1
             coef = self.entropy_coefficient(timestep, timesteps)
         actions = torch.cat([best, uniform])
@@ -91,5 +99,4 @@ class QVPO(DiffusionOffPolicyAgent):
         self.track_data("Policy / Q weight (mean)", w.mean().item())
 
 
-def build(cfg, *, observation_space, action_space, num_envs: int, device: str) -> QVPO:
-    return QVPO(cfg, observation_space=observation_space, action_space=action_space, num_envs=num_envs, device=device)
+ALGORITHM = Algorithm(QVPOConfig, QVPO, label="QVPO", color="#8c564b", family="diffusion: Q-weighting", order=6)

@@ -22,6 +22,8 @@ image of x0 = 0 is no mode of a multimodal policy: on the two-mode bandit it lan
 
 from __future__ import annotations
 
+import dataclasses
+
 import gymnasium
 import numpy as np
 import torch
@@ -30,27 +32,32 @@ from skrl.agents.torch.ppo.ppo import compute_gae
 from skrl.memories.torch import RandomMemory
 from skrl.models.torch import Model
 
-from agents import models, ppo
-from agents.config import ResolvedConfig
+from agents import models
+from agents.algorithms import ppo
+from agents.catalogue import Algorithm
 from agents.diffusion.coupled_flow import CoupledFlow
+from agents.diffusion.settings import diffusion_steps, time_embedding_dim
+from agents.settings import NON_NEGATIVE, OnPolicyConfig, Range, setting
 
-FAMILY = "on_policy"
 _T9 = "review Table 9 (GenPO)"
-DEFAULTS = {
-    "diffusion_steps": (5, _T9),
-    "compress_coef": (0.01, _T9),
-    "mixing": (0.9, _T9),
-    "time_embedding_dim": (32, "GenPO original (SinusoidalPosEmb(32))"),
-}
+
+
+@dataclasses.dataclass(frozen=True)
+class GenPOConfig(OnPolicyConfig):
+    activation: str = models.activation_setting("hidden-layer activation of the value network (the flow: Mish)")
+    diffusion_steps: int = diffusion_steps(5, _T9)
+    time_embedding_dim: int = time_embedding_dim(32, "GenPO original (SinusoidalPosEmb(32))")
+    compress_coef: float = setting(0.01, _T9, NON_NEGATIVE, "weight of the compression loss mean ||z - y||")
+    mixing: float = setting(0.9, _T9, Range(0, 1, low_open=True), "mixing coefficient p of the coupled flow")
 
 
 class FlowPolicy(Model):
     """skrl model wrapper so skrl's PPO machinery (devices, training mode, checkpoints) applies."""
 
-    def __init__(self, cfg: ResolvedConfig, observation_space, action_space, device):
+    def __init__(self, cfg: GenPOConfig, observation_space, action_space, device):
         super().__init__(observation_space=observation_space, action_space=action_space, device=device)
-        self.flow = CoupledFlow(int(observation_space.shape[0]), int(action_space.shape[0]), cfg["actor_hidden"],
-                                steps=cfg["diffusion_steps"], mixing=cfg["mixing"], t_dim=cfg["time_embedding_dim"])
+        self.flow = CoupledFlow(int(observation_space.shape[0]), int(action_space.shape[0]), cfg.actor_hidden,
+                                steps=cfg.diffusion_steps, mixing=cfg.mixing, t_dim=cfg.time_embedding_dim)
 
     def compute(self, inputs, *, role: str = ""):
         raise NotImplementedError("GenPO drives its flow directly (GenPO.act / CoupledFlow)")
@@ -61,15 +68,15 @@ class FlowPolicy(Model):
 class GenPO(PPO):
     evaluation_policy = "a sample of the flow, action (z + y) / 2 (the policy as it acts)"
 
-    def __init__(self, cfg: ResolvedConfig, *, observation_space, action_space, num_envs: int, device: str):
+    def __init__(self, cfg: GenPOConfig, *, observation_space, action_space, num_envs: int, device: str):
         self.config = cfg
         act_dim = int(action_space.shape[0])
         doubled = gymnasium.spaces.Box(-np.inf, np.inf, (2 * act_dim,), dtype=np.float32)
         policy = FlowPolicy(cfg, observation_space, action_space, device)
-        value = models.state_value(cfg, observation_space, action_space, device)
+        value = models.state_value(cfg.critic_hidden, cfg.activation, observation_space, action_space, device)
         super().__init__(
             models={"policy": policy, "value": value},
-            memory=RandomMemory(memory_size=cfg["rollouts"], num_envs=num_envs, device=device),
+            memory=RandomMemory(memory_size=cfg.rollouts, num_envs=num_envs, device=device),
             observation_space=observation_space, action_space=doubled, device=device,
             cfg=ppo.skrl_cfg(cfg, observation_space, device),
         )
@@ -140,7 +147,7 @@ class GenPO(PPO):
                 if self.cfg.value_clip > 0:
                     predicted = old_values + (predicted - old_values).clamp(-self.cfg.value_clip, self.cfg.value_clip)
                 value_loss = self.cfg.value_loss_scale * (rets - predicted).square().mean()
-                loss = policy_loss + entropy_loss + value_loss + self.config["compress_coef"] * compress_loss
+                loss = policy_loss + entropy_loss + value_loss + self.config.compress_coef * compress_loss
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if self.cfg.grad_norm_clip > 0:
@@ -159,6 +166,5 @@ class GenPO(PPO):
         self.track_data("Learning / Learning rate", self.scheduler.get_last_lr()[0])
 
 
-def build(cfg: ResolvedConfig, *, observation_space, action_space, num_envs: int, device: str) -> GenPO:
-    return GenPO(cfg, observation_space=observation_space, action_space=action_space, num_envs=num_envs,
-                 device=device)
+ALGORITHM = Algorithm(GenPOConfig, GenPO, label="GenPO", color="#17becf",
+                      family="diffusion: proximity (exact likelihood)", order=8)

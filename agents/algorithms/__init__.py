@@ -1,0 +1,6 @@
+"""One module per algorithm; each declares ``ALGORITHM`` (see :mod:`agents.catalogue`).
+
+Classic baselines (skrl's implementations): ``ppo``, ``ddpg``, ``td3``, ``sac``. Diffusion policies
+(the review's taxonomy, Sec. 2): ``dipo`` (action gradient), ``qvpo`` (Q-weighting), ``dacer``
+(backpropagation through time), ``genpo`` (proximity, exact likelihood).
+"""

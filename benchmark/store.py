@@ -1,0 +1,297 @@
+"""The results store: the one module that knows every path under the results root.
+
+Layout (the root is ``results/`` unless a command's ``--out`` names another; every command means
+the same root by it)::
+
+    <root>/
+      runs/<run id>/            one directory per run, shared by every experiment that plans it
+        run.json                spec, resolved config with sources, provenance, attempts, status;
+                                rewritten atomically, the status last
+        metrics.csv             one row per log interval (env steps, wall time, returns, losses)
+        eval.json               the final evaluation (every episode's return)
+        eval/<scenario>.json    zero-shot evaluations; eval/<scenario>.log their process output
+        tb/                     TensorBoard events
+        checkpoints/            ckpt_<timestep>.pt, the newest two (resume points)
+        train.log               the training process's output, when a sweep started it
+        .lock                   held (flock) by the process training the run
+      <experiment>/
+        results.csv             one row per run of the experiment
+        report/                 its tables and figures
+
+A run is *finished* only when its ``run.json`` says so; every other file may be partial. Statuses:
+``planned`` (spec and config written, never started: reported as ``new``), ``running`` (in
+progress, or ``interrupted`` when nobody holds the lock), ``finished``, ``diverged`` (a result:
+NaN/inf seen) and ``failed`` (an exception). Every file is written whole or not at all (a
+temporary file, then a rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import fcntl
+import io
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tasks.errors import UserError
+
+DEFAULT_ROOT = Path("results")
+DONE_STATUSES = ("finished", "diverged")
+KEEP_CHECKPOINTS = 2
+
+
+# --- writing whole files -----------------------------------------------------------------------------
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
+
+
+def write_text(path: Path, text: str) -> Path:
+    """``text`` to ``path`` whole or not at all (parents made); returns ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, text.encode())
+    return path
+
+
+def read_json(path: Path) -> dict | None:
+    """A JSON object from ``path``; None when the file is missing or not a JSON object."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+# --- locks -----------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def hold(lock_path: Path, busy: str) -> Iterator[None]:
+    """Hold ``lock_path`` (flock, with our pid in it) or raise :class:`UserError` ``busy`` at once."""
+    with open(lock_path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserError(busy) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def is_held(lock_path: Path) -> bool:
+    """Whether a live process holds ``lock_path`` (a dead one's lock is dropped by the OS)."""
+    try:
+        with open(lock_path, "a+") as f:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(f, fcntl.LOCK_UN)
+            return False
+    except BlockingIOError:
+        return True
+    except FileNotFoundError:
+        return False
+
+
+# --- one run -----------------------------------------------------------------------------------------
+class RunDir:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.csv"
+
+    @property
+    def eval_path(self) -> Path:
+        return self.path / "eval.json"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def tb_dir(self) -> Path:
+        return self.path / "tb"
+
+    @property
+    def train_log(self) -> Path:
+        return self.path / "train.log"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / ".lock"
+
+    # --- run.json ---------------------------------------------------------------------------------
+    def read_meta(self) -> dict | None:
+        return read_json(self.meta_path)
+
+    def write_meta(self, meta: dict) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.meta_path, meta)
+
+    def status(self) -> str:
+        meta = self.read_meta()
+        if meta is None or meta.get("status") == "planned":
+            return "new"
+        if meta.get("status") == "running" and not self.is_locked():
+            return "interrupted"
+        return meta.get("status", "new")
+
+    # --- exclusive ownership ----------------------------------------------------------------------
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the run for this process; the OS drops the lock if the process dies."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return hold(self.lock_path, f"run {self.path} is being trained by another process")
+
+    def is_locked(self) -> bool:
+        return is_held(self.lock_path)
+
+    # --- checkpoints ------------------------------------------------------------------------------
+    def checkpoints(self) -> list[Path]:
+        if not self.checkpoint_dir.exists():
+            return []
+        found = [p for p in self.checkpoint_dir.glob("ckpt_*.pt")]
+        return sorted(found, key=lambda p: int(p.stem.split("_")[1]))
+
+    def latest_checkpoint(self) -> Path | None:
+        found = self.checkpoints()
+        return found[-1] if found else None
+
+    def save_checkpoint(self, state: dict, timestep: int) -> Path:
+        import torch  # noqa: PLC0415 (the store is read without torch by the analysis)
+
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        path = self.checkpoint_dir / f"ckpt_{timestep}.pt"
+        atomic_write_bytes(path, buffer.getvalue())
+        for old in self.checkpoints()[:-KEEP_CHECKPOINTS]:
+            old.unlink(missing_ok=True)
+        return path
+
+    # --- metrics and the final evaluation ---------------------------------------------------------
+    def read_metrics(self) -> list[dict[str, str]]:
+        if not self.metrics_path.exists():
+            return []
+        with open(self.metrics_path, newline="") as f:
+            return list(csv.DictReader(f))
+
+    def write_final_eval(self, result: dict) -> None:
+        atomic_write_json(self.eval_path, result)
+
+    # --- zero-shot evaluations --------------------------------------------------------------------
+    @property
+    def scenario_dir(self) -> Path:
+        return self.path / "eval"
+
+    def scenario_eval_path(self, scenario: str) -> Path:
+        return self.scenario_dir / f"{scenario}.json"
+
+    def scenario_log(self, scenario: str) -> Path:
+        return self.scenario_dir / f"{scenario}.log"
+
+    def scenario_lock(self, scenario: str) -> Path:
+        return self.scenario_dir / f".{scenario}.lock"
+
+    def read_scenario_eval(self, scenario: str) -> dict | None:
+        return read_json(self.scenario_eval_path(scenario))
+
+    def write_scenario_eval(self, scenario: str, record: dict) -> None:
+        self.scenario_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(self.scenario_eval_path(scenario), record)
+
+    def scenario_evals(self) -> list[Path]:
+        """Every zero-shot evaluation file of the run, by scenario name."""
+        return sorted(self.scenario_dir.glob("*.json")) if self.scenario_dir.exists() else []
+
+
+class MetricsWriter:
+    """Appends rows to the run's metrics file; a tag first seen later widens the header (file
+    rewritten). Each write replaces the whole file atomically, so it is always a valid CSV."""
+
+    BASE = ["timestep", "env_steps", "wall_time_s", "episodes", "return_mean", "return_std", "length_mean"]
+
+    def __init__(self, run: RunDir, keep_until_timestep: int | None = None):
+        self.run = run
+        rows = run.read_metrics()
+        if keep_until_timestep is not None:
+            rows = [r for r in rows if int(r["timestep"]) <= keep_until_timestep]
+        self.rows: list[dict[str, Any]] = rows
+        self.columns = list(self.BASE)
+        for row in rows:
+            for key in row:
+                if key not in self.columns:
+                    self.columns.append(key)
+        if keep_until_timestep is not None:
+            self._flush()
+
+    def append(self, row: dict[str, Any]) -> None:
+        for key in row:
+            if key not in self.columns:
+                self.columns.append(key)
+        self.rows.append(row)
+        self._flush()
+
+    def _flush(self) -> None:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=self.columns, restval="")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        self.run.path.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.run.metrics_path, out.getvalue().encode())
+
+
+# --- the store -------------------------------------------------------------------------------------
+class Store:
+    """A results root: its run store and the experiments' output folders."""
+
+    def __init__(self, root: Path | str = DEFAULT_ROOT):
+        self.root = Path(root)
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    def run(self, run_id: str) -> RunDir:
+        return RunDir(self.runs_dir / run_id)
+
+    def runs(self, run_ids: list[str] | None = None) -> list[RunDir]:
+        """The runs ``run_ids`` (each once, in their order; existing or not), or every run directory
+        in the store when None."""
+        if run_ids is not None:
+            return [self.run(r) for r in dict.fromkeys(run_ids)]
+        if not self.runs_dir.exists():
+            return []
+        return [RunDir(p) for p in sorted(self.runs_dir.iterdir()) if p.is_dir()]
+
+    def experiment_dir(self, name: str) -> Path:
+        return self.root / name
+
+    def results_csv(self, name: str) -> Path:
+        return self.experiment_dir(name) / "results.csv"
+
+    def report_dir(self, name: str) -> Path:
+        return self.experiment_dir(name) / "report"
