@@ -38,6 +38,10 @@ class Algorithm:
     color: str = ""  # one colour per algorithm in every figure; default: a spare colour
     family: str = "other"  # the review's taxonomy (Sec. 2), e.g. "diffusion: action gradient"
     order: int = 100  # column order in tables and legends (the review's Tables 4-7)
+    # bumped when the defaults change what a run does: runs of another revision get other ids
+    # (benchmark.spec), and the old run directories stay readable
+    revision: int = 1
+    fidelity: Any = None  # an agents.fidelity.Fidelity: the ledger beside the review and the original
     name: str = ""  # set by the catalogue: the module's name
 
     @property

@@ -14,6 +14,16 @@ its valid range, its default and where that default comes from:
 grid) after checking each against the declared fields, types and ranges, and returns the typed
 config with the source of every value; ``to_json`` is what ``run.json`` stores. A setting that
 changes nothing is not declared (``tests/test_settings.py`` checks that every field is read).
+
+Profiles. A diffusion agent's config has a ``profile`` setting: ``review`` (the default: what the
+review states, the gaps filled from the original implementation) or ``original`` (the official
+implementation's own values and procedures). A profile is data: the config class's ``ORIGINAL``
+maps settings to :class:`Original` values (each saying where in the original it comes from), which
+replace the review profile's values when ``profile=original``; procedure choices are settings like
+any other (e.g. DACER's ``entropy_of``). ``profile`` is swept like any other key.
+
+Legacy. A setting declared after runs were made says, with ``legacy``, the value those runs used,
+so their recorded configs still read back as what they ran (:func:`from_record`).
 """
 
 from __future__ import annotations
@@ -100,14 +110,40 @@ class Setting:
     source: str  # where the default comes from ("" for Review defaults: the table says it)
     valid: Range
     doc: str
+    legacy: Any = None  # the value runs made before the setting existed used (None: its default)
 
 
-def setting(default: Any, source: str = "", valid: Range = ANY, doc: str = "") -> Any:
+def setting(default: Any, source: str = "", valid: Range = ANY, doc: str = "", *, legacy: Any = None) -> Any:
     """Declare a config field (see the module docstring); the dataclass field has no default of its
     own, so a config is only ever made complete, by :func:`resolve`."""
     if not isinstance(default, Review) and not source:
         raise ValueError("a setting with a fixed default must say where the value comes from")
-    return dataclasses.field(metadata={"setting": Setting(default, source, valid, doc)})
+    return dataclasses.field(metadata={"setting": Setting(default, source, valid, doc, legacy)})
+
+
+PROFILES = ("review", "original")
+
+
+@dataclasses.dataclass(frozen=True)
+class Original:
+    """A setting's value in the official implementation, and where it comes from there (in words)."""
+
+    value: Any
+    where: str
+
+
+def profile_setting() -> Any:
+    return setting("review", f"{HARNESS}: the review's values, gaps filled from the original", choices(*PROFILES),
+                   "which values: the review's (gaps from the original) or the official implementation's",
+                   legacy="review")
+
+
+def original_values(cls: type) -> dict[str, Original]:
+    """The ``original`` profile of a config class: its ``ORIGINAL`` and its bases', the nearest wins."""
+    out: dict[str, Original] = {}
+    for klass in reversed(cls.__mro__):
+        out.update(vars(klass).get("ORIGINAL", {}))
+    return out
 
 
 # --- the review's Tables 10-12 ---------------------------------------------------------------------
@@ -121,10 +157,11 @@ class CommonConfig:
 
     actor_lr: float = _table("common", "Learning rate (Actor)", POSITIVE,
                              "actor learning rate (on-policy: of the one optimizer actor and critic share)")
-    actor_hidden: list[int] = _table("common", "Hidden layers (Actor)", AT_LEAST_ONE)
-    critic_hidden: list[int] = _table("common", "Hidden layers (Critic)", AT_LEAST_ONE)
-    discount: float = _table("common", "Discount factor", DISCOUNT)
-    grad_norm_clip: float = _table("common", "GradNorm clip", POSITIVE)
+    actor_hidden: list[int] = _table("common", "Hidden layers (Actor)", AT_LEAST_ONE,
+                                     "actor (policy, denoiser, flow) hidden sizes")
+    critic_hidden: list[int] = _table("common", "Hidden layers (Critic)", AT_LEAST_ONE, "critic (Q or V) hidden sizes")
+    discount: float = _table("common", "Discount factor", DISCOUNT, "discount gamma")
+    grad_norm_clip: float = _table("common", "GradNorm clip", NON_NEGATIVE, "gradient-norm clip (0: none)")
     observation_normalization: bool = setting(
         True, f"{HARNESS} (Isaac Lab's skrl configs: RunningStandardScaler)",
         doc="running mean/std normalization of observations")
@@ -137,14 +174,14 @@ class OnPolicyConfig(CommonConfig):
     equals the actor's on every task) and is not a setting."""
 
     rollouts: int = _table("on_policy", "Rollouts", AT_LEAST_ONE, "steps per environment between updates")
-    learning_epochs: int = _table("on_policy", "Learning epochs", AT_LEAST_ONE)
-    mini_batches: int = _table("on_policy", "# of mini-batches", AT_LEAST_ONE)
-    gae_lambda: float = _table("on_policy", "GAE Smoothing Param.", UNIT)
+    learning_epochs: int = _table("on_policy", "Learning epochs", AT_LEAST_ONE, "passes over each rollout")
+    mini_batches: int = _table("on_policy", "# of mini-batches", AT_LEAST_ONE, "minibatches per epoch")
+    gae_lambda: float = _table("on_policy", "GAE Smoothing Param.", UNIT, "GAE lambda")
     desired_kl: float = _table("on_policy", "Desired KL", POSITIVE, "target of the KL-adaptive learning rate")
-    ratio_clip: float = _table("on_policy", "Surrogate clip", POSITIVE)
+    ratio_clip: float = _table("on_policy", "Surrogate clip", POSITIVE, "PPO ratio clip")
     value_clip: float = _table("on_policy", "Value clip", NON_NEGATIVE, "0: no value clipping")
-    entropy_coef: float = _table("on_policy", "Entropy coefficient", NON_NEGATIVE)
-    value_loss_coef: float = _table("on_policy", "Value loss coefficient", NON_NEGATIVE)
+    entropy_coef: float = _table("on_policy", "Entropy coefficient", NON_NEGATIVE, "entropy bonus weight")
+    value_loss_coef: float = _table("on_policy", "Value loss coefficient", NON_NEGATIVE, "value loss weight")
     value_normalization: bool = setting(True, f"{HARNESS} (Isaac Lab's skrl configs: RunningStandardScaler)")
     time_limit_bootstrap: bool = setting(
         True, f"{HARNESS} (truncation is not termination)", doc="bootstrap time-outs from V(final observation)")
@@ -154,16 +191,31 @@ class OnPolicyConfig(CommonConfig):
 class OffPolicyConfig(CommonConfig):
     """The review's Table 12 (DDPG, TD3, SAC, DIPO, QVPO, DACER)."""
 
-    critic_lr: float = _table("common", "Learning rate (Critic)", POSITIVE)
-    batch_size: int = _table("off_policy", "Batch size", AT_LEAST_ONE)
+    critic_lr: float = _table("common", "Learning rate (Critic)", POSITIVE, "critic learning rate")
+    batch_size: int = _table("off_policy", "Batch size", AT_LEAST_ONE, "transitions per gradient step")
     # skrl's memory_size: transitions kept *per environment* (4096 x num_envs in all)
     memory_size: int = _table("off_policy", "Replay buffer size", AT_LEAST_ONE,
                               "replay transitions kept per environment")
-    polyak: float = _table("off_policy", "Soft update parameter", Range(0, 1, low_open=True))
+    polyak: float = _table("off_policy", "Soft update parameter", Range(0, 1, low_open=True),
+                           "Polyak rate of the target networks")
     random_timesteps: int = _table("off_policy", "Random action steps", NON_NEGATIVE,
                                    "steps of uniform random actions before learning starts")
     gradient_steps: int = setting(1, f"{HARNESS} (skrl default)", AT_LEAST_ONE,
                                   "gradient steps per vectorized environment step")
+
+
+def update_ratio(cfg: CommonConfig, num_envs: int) -> dict[str, float]:
+    """How much learning a collected transition gets: gradient steps per vectorized step, the batch
+    (minibatch) size, and gradient samples (batch rows) per collected transition. On-policy: each
+    transition is in one minibatch per epoch, so samples per transition = epochs."""
+    if isinstance(cfg, OnPolicyConfig):
+        return {"gradient_steps_per_vector_step": cfg.learning_epochs * cfg.mini_batches / cfg.rollouts,
+                "batch_size": cfg.rollouts * num_envs / cfg.mini_batches,
+                "gradient_samples_per_transition": float(cfg.learning_epochs)}
+    per = getattr(cfg, "gradient_steps_per", "vector_step")
+    per_step = float(cfg.gradient_steps) * (num_envs if per == "transition" else 1)
+    return {"gradient_steps_per_vector_step": per_step, "batch_size": cfg.batch_size,
+            "gradient_samples_per_transition": per_step * cfg.batch_size / num_envs}
 
 
 # --- resolution ------------------------------------------------------------------------------------
@@ -240,6 +292,8 @@ class Resolved:
         for key, value in overrides.items():
             if key not in fields:
                 raise invalid("agent setting", key, list(fields))
+            if key == "profile" and value != values["profile"]:
+                raise ValueError("a profile changes many values: resolve() it, do not override it")
             kind, spec = fields[key]
             values[key] = check(key, kind, spec, value)
             sources[key] = "override"
@@ -250,20 +304,21 @@ def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
-def defaults(cls: type, task: Task) -> Resolved:
-    """The config ``cls`` for ``task`` with every value at its default (the review's tables for the
-    task where a field says so)."""
-    return _defaults(cls, task.name, task.paper_hparams_name)
+def defaults(cls: type, task: Task, profile: str = "review") -> Resolved:
+    """The config ``cls`` for ``task`` with every value at its default in ``profile`` (the review's
+    tables for the task where a field says so; the original's values under ``original``)."""
+    return _defaults(cls, task.name, profile)
 
 
 @functools.cache
-def _defaults(cls: type, task_name: str, _hparams: str) -> Resolved:
+def _defaults(cls: type, task_name: str, profile: str) -> Resolved:
     from tasks.registry import get_task  # noqa: PLC0415
 
     task = get_task(task_name)
     tables = task.hyperparameters()
+    fields = declared(cls)
     values, sources = {}, {}
-    for key, (kind, spec) in declared(cls).items():
+    for key, (kind, spec) in fields.items():
         if isinstance(spec.default, Review):
             value, table = tables[spec.default.section][spec.default.name]
             source = f"review {table} ({task.paper_hparams_name})"
@@ -271,26 +326,40 @@ def _defaults(cls: type, task_name: str, _hparams: str) -> Resolved:
             value, source = spec.default, spec.source
         values[key] = check(key, kind, spec, value)
         sources[key] = source
+    if profile != "review":
+        if "profile" not in fields:
+            raise invalid("agent setting", "profile", list(fields))
+        check("profile", *fields["profile"], profile)
+        for key, original in original_values(cls).items():
+            values[key] = check(key, *fields[key], original.value)
+            sources[key] = f"original: {original.where}"
+        values["profile"], sources["profile"] = profile, "override"
     return Resolved(cls(**values), sources)
 
 
 def resolve(cls: type, task: Task, overrides: dict[str, Any] | None = None) -> Resolved:
-    """Defaults for ``task``, then ``overrides`` (checked: unknown key, type, range)."""
-    return defaults(cls, task).with_overrides(overrides or {})
+    """Defaults for ``task`` in the profile the overrides name (``review`` when none), then the
+    other overrides (checked: unknown key, type, range)."""
+    overrides = dict(overrides or {})
+    profile = overrides.pop("profile", "review")
+    return defaults(cls, task, profile).with_overrides(overrides)
 
 
 def from_record(cls: type, task: Task, record: dict[str, Any]) -> Resolved:
     """The config a run directory recorded (``run.json``'s ``agent_config``) as typed data: the
     recorded value and source of every declared setting, each checked again; a setting declared
-    after the run was made takes its default (and says so), and a recorded key that is no longer
-    declared (a setting removed because it changed nothing) is ignored."""
-    base = defaults(cls, task)
+    after the run was made takes its ``legacy`` value (what such runs used), or its default, and
+    says so; a recorded key that is no longer declared (a setting removed because it changed
+    nothing) is ignored."""
     fields = declared(cls)
     values = {k: v for k, v in (record.get("values") or {}).items() if k in fields}
+    base = defaults(cls, task, values.get("profile", "review"))
     recorded = record.get("sources") or {}
-    resolved = base.with_overrides(values)
-    sources = {k: recorded.get(k, "recorded") if k in values else f"{base.sources[k]} (not in the record)"
-               for k in fields}
+    missing = {k: spec.legacy for k, (_, spec) in fields.items() if k not in values and spec.legacy is not None}
+    resolved = base.with_overrides({**values, **missing})
+    sources = {k: recorded.get(k, "recorded") if k in values
+               else "legacy value (the setting did not exist when the run was made)" if k in missing
+               else f"{base.sources[k]} (not in the record)" for k in fields}
     return Resolved(resolved.config, sources)
 
 

@@ -3,8 +3,9 @@
 Only what a run directory says is used: a run without a readable ``run.json`` does not exist, and
 each run directory is one row (its id is its name), so no result is counted twice or without its
 source. Columns: the experiment; the run's configuration (task, algorithm, seed, environments,
-budget, evaluation episodes, and ``set.<key>`` for every setting that some run overrides); its
-status; the final evaluation; training wall time; provenance (asset source, git commit and dirty
+budget, evaluation episodes, the profile (``review`` or ``original``), the update ratio (gradient
+samples per collected transition), the algorithm's defaults revision, and ``set.<key>`` for every
+setting that some run overrides); its status; the final evaluation; training wall time; provenance (asset source, git commit and dirty
 flag, device, host, run directory).
 
 A ``set.<key>`` column holds the value each run used (its resolved config), not only its override:
@@ -29,8 +30,8 @@ from benchmark.manifest import Manifest, load
 from benchmark.store import DEFAULT_ROOT, RunDir, Store, write_text
 from tasks.errors import cli_main
 
-COLUMNS = ["experiment", "run_id", "task", "algo", "seed", "num_envs", "timesteps", "eval_episodes", "status",
-           "eval_return_mean", "eval_return_std", "final_eval_episodes", "train_wall_time_s", "total_env_steps",
+COLUMNS = ["experiment", "run_id", "task", "algo", "seed", "num_envs", "timesteps", "eval_episodes", "profile",
+           "gradient_samples_per_transition", "revision", "status", "eval_return_mean", "eval_return_std", "final_eval_episodes", "train_wall_time_s", "total_env_steps",
            "asset_source", "git_commit", "git_dirty", "device", "host", "run_dir"]
 
 
@@ -49,6 +50,8 @@ def _row(run: RunDir, experiment: str | None) -> tuple[dict, dict] | None:
     git = meta.get("git") or {}
     row = {"experiment": experiment, "run_id": run.run_id,
            **{k: spec.get(k) for k in ("task", "algo", "seed", "num_envs", "timesteps", "eval_episodes")},
+           "profile": meta.get("profile", "review"), "revision": spec.get("revision", 1),
+           "gradient_samples_per_transition": (meta.get("update_ratio") or {}).get("gradient_samples_per_transition"),
            "status": run.status(),  # "interrupted": says running, but nobody holds it
            "eval_return_mean": ev.get("return_mean"), "eval_return_std": ev.get("return_std"),
            "final_eval_episodes": ev.get("episodes"), "train_wall_time_s": _wall_time(run),

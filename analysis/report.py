@@ -23,6 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from agents import catalogue
 from analysis import radar, stats, tables
 from analysis.collect import collect, experiment_runs
 from analysis.curves import plot_curves
@@ -46,7 +47,8 @@ def build(store: Store, experiment: str, run_ids: list[str] | None, title: str, 
                         f"status: {found}); train them first: python -m benchmark.run --exp {experiment}")
     paths = [write_text(store.results_csv(experiment), runs.to_csv(index=False))]
     table = tables.results_table(runs)
-    paths += _table_files(table, out, "table", "vs_review", f"{title}: final evaluation return", paper)
+    caption = f"{title}: final evaluation return ({learning_note(runs)})"
+    paths += _table_files(table, out, "table", "vs_review", caption, paper)
     paths.append(plot_curves(runs, out / "curves.png", title))
     paths += stats.write_stats(runs, out, title)
     evals = radar.collect_evaluations(store, run_ids, scenarios)
@@ -60,6 +62,16 @@ def build(store: Store, experiment: str, run_ids: list[str] | None, title: str, 
     print(f"\n{tables.to_markdown(table)}")
     print("\n".join(str(p) for p in paths))
     return paths
+
+
+def learning_note(runs) -> str:
+    """Per algorithm: the profile(s) and the update ratio (gradient samples per collected transition)."""
+    parts = []
+    for algo, group in runs.groupby("algo", sort=False):
+        profiles = "/".join(sorted(str(p) for p in group["profile"].dropna().unique()))
+        ratios = "/".join(f"{r:g}" for r in sorted(group["gradient_samples_per_transition"].dropna().unique()))
+        parts.append(f"{catalogue.label(algo)}: {profiles or 'review'} profile, {ratios or 'n/a'} samples/transition")
+    return "; ".join(parts)
 
 
 def _table_files(table: tables.Table, out: Path, name: str, vs_name: str, caption: str, paper: bool) -> list[Path]:

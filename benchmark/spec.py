@@ -51,6 +51,7 @@ class RunSpec:
     timesteps: int
     overrides: tuple[tuple[str, Any], ...] = ()
     eval_episodes: int = DEFAULT_EVAL_EPISODES
+    revision: int = 1  # of the algorithm's defaults (agents.catalogue.Algorithm.revision)
     config: settings.Resolved | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -68,18 +69,24 @@ class RunSpec:
         positive("number of evaluation episodes", eval_episodes)
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise UserError(f"invalid seed {seed!r}; valid: a non-negative integer")
-        defaults = settings.defaults(algorithm.config, t)
-        config = defaults.with_overrides(overrides or {})  # rejects unknown keys, bad types and ranges
-        # an override equal to the default is no override: the same run, the same id
-        new, old = config.values, defaults.values
-        kept = {k: new[k] for k in sorted(overrides or {}) if new[k] != old[k]}
+        overrides = dict(overrides or {})
+        config = settings.resolve(algorithm.config, t, overrides)  # rejects unknown keys, bad types, ranges
+        # an override equal to the default (of the profile chosen) is no override: the same run, the same id
+        profile = config.values.get("profile", "review")
+        new, old = config.values, settings.defaults(algorithm.config, t, profile).values
+        kept = {k: new[k] for k in sorted(overrides) if new[k] != old[k] or (k == "profile" and new[k] != "review")}
         return cls(task=task, algo=algo, num_envs=num_envs, seed=seed,
                    timesteps=timesteps if timesteps is not None else t.default_timesteps,
-                   overrides=tuple(kept.items()), eval_episodes=eval_episodes, config=config)
+                   overrides=tuple(kept.items()), eval_episodes=eval_episodes,
+                   revision=algorithm.revision, config=config)
 
     def identity(self) -> dict[str, Any]:
+        """What the run id hashes. The algorithm's revision enters it from revision 2 on, so runs of
+        revision 1 keep the ids they were made with and a changed default makes new ids."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"}
         out["overrides"] = dict(self.overrides)
+        if self.revision == 1:
+            del out["revision"]
         return out
 
     @property
@@ -102,6 +109,8 @@ class RunSpec:
             "timesteps": self.timesteps,
             "total_env_steps": self.timesteps * self.num_envs,
             "agent_config": self.config.to_json(),
+            "profile": self.config.values.get("profile", "review"),
+            "update_ratio": settings.update_ratio(self.config.config, self.num_envs),
             "attempts": [],
         }
 

@@ -1,9 +1,12 @@
-"""DIPO's action gradient and QVPO's weights against hand-built references."""
+"""Each diffusion agent's formulas against hand-computed or closed-form references (DIPO's action
+gradient and write-back, QVPO's weights, loss rows and entropy decay, DACER's distributional loss,
+entropy estimate and alpha schedule, GenPO's losses and learning-rate rule)."""
 
 import math
 
 import gymnasium
 import numpy as np
+import pytest
 import torch
 
 from agents.algorithms.qvpo import best_of, qvpo_weights
@@ -55,7 +58,10 @@ def test_dipo_action_gradient_raises_q_on_a_quadratic_critic():
     assert (improved - QuadraticCritic.target).norm(dim=-1).mean() < (start - QuadraticCritic.target).norm(dim=-1).mean()
 
 
-def test_gmm_entropy_of_a_gaussian_and_of_a_two_mode_mixture():
+def test_gmm_entropy_bound_and_monte_carlo():
+    """Monte Carlo -mean log p matches the exact entropy; the original's bound (label entropy plus
+    the components' entropies) is exact for one component and for far-apart modes, and above the
+    Monte-Carlo estimate otherwise (it is an upper bound)."""
     from agents.diffusion.gmm_entropy import gmm_entropy
 
     torch.manual_seed(0)
@@ -63,9 +69,217 @@ def test_gmm_entropy_of_a_gaussian_and_of_a_two_mode_mixture():
     cov = torch.tensor([[0.04, 0.01], [0.01, 0.09]])
     x = torch.randn(3, n, d) @ torch.linalg.cholesky(cov).T
     exact = 0.5 * torch.logdet(2 * torch.pi * torch.e * cov)
-    assert torch.allclose(gmm_entropy(x), exact.expand(3), atol=0.05)
-    # two far, equal, narrow modes: entropy of one mode + log 2
+    monte_carlo = gmm_entropy(x, estimator="monte_carlo")
+    assert torch.allclose(monte_carlo, exact.expand(3), atol=0.05)
+    assert torch.allclose(gmm_entropy(x, components=1, estimator="bound"), exact.expand(3), atol=0.05)
+    assert torch.all(gmm_entropy(x, estimator="bound") > monte_carlo + 0.05)  # 3 components on one bump
+    # two far, equal, narrow modes: entropy of one mode + log 2, by either estimate
     narrow = torch.randn(2, n, d) * 0.05
     modes = torch.where(torch.rand(2, n, 1) < 0.5, torch.tensor([0.7, 0.7]), torch.tensor([-0.7, -0.7]))
     one = 0.5 * math.log((2 * math.pi * math.e * 0.0025) ** 2)
-    assert torch.allclose(gmm_entropy(narrow + modes), torch.tensor(one + math.log(2)).expand(2).float(), atol=0.08)
+    expected = torch.tensor(one + math.log(2)).expand(2).float()
+    assert torch.allclose(gmm_entropy(narrow + modes, estimator="monte_carlo"), expected, atol=0.08)
+    assert torch.allclose(gmm_entropy(narrow + modes, components=2, estimator="bound"), expected, atol=0.08)
+
+
+# --- QVPO ------------------------------------------------------------------------------------------
+def _agent(algo, overrides=None, obs=OBS, act=ACT, num_envs=2):
+    cfg = resolve_config(algo, get_task("cartpole"), overrides)
+    agent = build_agent(algo, cfg, observation_space=obs, action_space=act, num_envs=num_envs, device="cpu")
+    agent.init()
+    agent.enable_training_mode(True)
+    return agent
+
+
+def test_qvpo_entropy_coefficient_decays_linearly_to_its_floor():
+    agent = _agent("qvpo")
+    values = [agent.entropy_coefficient(t, 1000) for t in (0, 250, 500, 900, 950, 1000)]
+    assert values == pytest.approx([0.02, 0.015, 0.01, 0.002, 0.002, 0.002])
+
+
+def test_qvpo_actor_loss_on_a_fixed_batch():
+    """Rows and weights of the weighted loss by hand: best actions weight w, uniform ones coef x w,
+    and the loss a plain weighted mean over all rows (the original's WeightedL2)."""
+    from agents.algorithms.qvpo import weighted_batch
+    from agents.diffusion.sampler import denoising_loss
+
+    s = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]])
+    best = torch.tensor([[0.1, 0.2], [0.3, 0.4]])
+    w = torch.tensor([2.0, 0.5])
+    uniform = torch.tensor([[1.0, 1.0], [-1.0, -1.0], [0.5, 0.5], [-0.5, -0.5]])  # m = 2 per state
+    actions, states, weights = weighted_batch(s, best, w, uniform, coef=0.1)
+    assert torch.equal(actions, torch.cat([best, uniform]))
+    assert torch.equal(states, torch.stack([s[0], s[1], s[0], s[0], s[1], s[1]]))
+    assert torch.allclose(weights, torch.tensor([2.0, 0.5, 0.2, 0.2, 0.05, 0.05]))
+    agent = _agent("qvpo", {"diffusion_steps": 3})
+    torch.manual_seed(3)
+    loss = denoising_loss(agent.actor, agent.schedule, actions, states, weights=weights)
+    torch.manual_seed(3)
+    k = torch.randint(0, 3, (6,))
+    eps = torch.randn(6, 2)
+    noisy = agent.schedule.q_sample(actions, k, eps)
+    per_row = (agent.actor(noisy, states, k) - eps).square().mean(dim=-1)
+    assert torch.allclose(loss, (weights * per_row).sum() / 6)
+
+
+# --- DIPO ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("write_back", [True, False])
+def test_dipo_writes_improved_actions_back_only_when_set(write_back):
+    torch.manual_seed(0)
+    agent = _agent("dipo", {"action_write_back": write_back, "batch_size": 16, "diffusion_steps": 2,
+                            "random_timesteps": 0, "memory_size": 4})
+    agent.critic = QuadraticCritic()
+    agent.step_actor = lambda loss: None
+    for _ in range(4):
+        a = torch.rand(2, 2) * 2 - 1
+        agent.record_transition(observations=torch.zeros(2, 3), states=None, actions=a, rewards=torch.zeros(2, 1),
+                                next_observations=torch.zeros(2, 3), next_states=None,
+                                terminated=torch.zeros(2, 1, dtype=torch.bool),
+                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+    stored = agent.memory.tensors_view["diffusion_actions"].clone()
+    executed = agent.memory.tensors_view["actions"].clone()
+    agent.update_actor(0, 1)
+    after = agent.memory.tensors_view["diffusion_actions"]
+    assert len(agent.memory) == len(stored) == 8  # 4 steps x 2 envs, all filled
+    assert torch.equal(agent.memory.tensors_view["actions"], executed)  # the executed actions stay
+    q = lambda a: agent.critic.min_q(torch.zeros(len(a), 3), a)  # noqa: E731
+    if write_back:
+        changed = (after != stored).any(dim=1)
+        assert changed.any() and torch.all(q(after[changed]) > q(stored[changed]))  # improved, kept
+    else:
+        assert torch.equal(after, stored)
+
+
+# --- DACER -----------------------------------------------------------------------------------------
+def test_dsac_t_loss_on_a_tiny_batch():
+    """DSAC-T's loss for one net by hand, and the gradients it sends to the mean and the std."""
+    from agents.algorithms.dacer import dsac_t_loss
+
+    mean = torch.tensor([[1.0], [2.0]], requires_grad=True)
+    std = torch.tensor([[0.5], [1.0]], requires_grad=True)
+    target = torch.tensor([[1.5], [1.0]])
+    sample = torch.tensor([[3.0], [1.8]])
+    b = 0.4
+    loss = dsac_t_loss(mean, std, target, sample, b)
+    # y_hat = mean + clip(sample - mean, -3b, 3b) = [1 + 1.2, 2 - 0.2] = [2.2, 1.8]
+    mean_term = torch.tensor([1 * 0.5 / (0.25 + 0.1), 2 * -1.0 / (1 + 0.1)])
+    std_term = torch.tensor([0.5 * ((1 - 2.2) ** 2 - 0.25) / (0.125 + 0.1), 1.0 * ((2 - 1.8) ** 2 - 1) / (1 + 0.1)])
+    expected = -(b * b + 0.1) * (mean_term + std_term).mean()
+    assert torch.allclose(loss, expected)
+    loss.backward()
+    # the mean moves toward the target (d loss / d mean = -(b^2 + 0.1)/n (y - mu)/(sigma^2 + 0.1))
+    assert torch.allclose(mean.grad, -(b * b + 0.1) / 2 * torch.tensor([[0.5 / 0.35], [-1.0 / 1.1]]))
+    assert torch.allclose(std.grad, -(b * b + 0.1) / 2 * torch.tensor([[(1.44 - 0.25) / 0.225], [(0.04 - 1) / 1.1]]))
+
+
+def test_dacer_entropy_sees_the_noise_alpha_sets():
+    """On the acted (noisy) actions the estimate rises with alpha: the alpha loop is closed. On the
+    chain alone it does not move with alpha."""
+    for entropy_of, moves in (("noisy_action", True), ("chain", False)):
+        agent = _agent("dacer", {"entropy_of": entropy_of, "entropy_samples": 100, "entropy_states": 4,
+                                 "diffusion_steps": 3})
+        states = torch.randn(4, 3)
+        estimates = []
+        for alpha in (0.01, 4.0):  # noise std 0.0015 and 0.6
+            with torch.no_grad():
+                agent.log_alpha.fill_(math.log(alpha))
+            torch.manual_seed(0)
+            estimates.append(float(agent.entropy(states)))
+        if moves:
+            assert estimates[1] > estimates[0] + 0.3, estimates
+        else:
+            assert estimates[1] == estimates[0], estimates
+
+
+def test_dacer_alpha_schedules():
+    every_run_tenth = _agent("dacer")
+    due = [t for t in range(100) if every_run_tenth.alpha_due(t, 100)]
+    assert due == list(range(0, 100, 10))
+    assert every_run_tenth.alpha_due(100, 1000) and not every_run_tenth.alpha_due(100, 1000)  # once per step
+    every_n = _agent("dacer", {"alpha_update_every": 3.0, "alpha_update_unit": "updates"})
+    due = []
+    for update in range(10):
+        every_n.updates = update
+        due.append(every_n.alpha_due(0, 100))
+    assert [u for u, d in enumerate(due) if d] == [0, 3, 6, 9]  # counted in updates, the first at 0
+    agent = _agent("dacer", {"initial_alpha": 1.0, "target_entropy_per_dim": -1.0})
+    agent.entropy = lambda states: torch.tensor(5.0)  # far above the target: alpha must fall
+    agent.update_alpha(torch.zeros(2, 3))
+    assert agent.log_alpha.item() < 0
+
+
+def test_dacer_td_target_uses_the_policy_before_its_step():
+    agent = _agent("dacer", {"batch_size": 8, "diffusion_steps": 2, "random_timesteps": 0})
+    for _ in range(4):
+        agent.record_transition(observations=torch.randn(2, 3), states=None, actions=torch.rand(2, 2),
+                                rewards=torch.ones(2, 1), next_observations=torch.randn(2, 3), next_states=None,
+                                terminated=torch.zeros(2, 1, dtype=torch.bool),
+                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+    calls = []
+    targets, actor_step = agent.critic_targets, agent.step_actor
+    agent.critic_targets = lambda batch: (calls.append("target"), targets(batch))[1]
+    agent.step_actor = lambda loss: (calls.append("actor step"), actor_step(loss))[1]
+    agent.update(timestep=0, timesteps=10)  # update 0: a policy update (policy_delay 2)
+    assert calls == ["target", "actor step"]
+
+
+# --- GenPO -----------------------------------------------------------------------------------------
+def test_genpo_learning_rate_rule():
+    agent = build_agent("genpo", resolve_config("genpo", get_task("cartpole")), observation_space=OBS,
+                        action_space=ACT, num_envs=2, device="cpu")
+    agent.init()
+    desired = agent.config.desired_kl  # 0.008 on Cartpole
+
+    def after(lr, kl):
+        for group in agent.optimizer.param_groups:
+            group["lr"] = lr
+        agent.adapt_learning_rate(kl)
+        return agent.optimizer.param_groups[0]["lr"]
+
+    assert after(3e-4, 2.5 * desired) == pytest.approx(2e-4)  # above 2 KL*: / 1.5
+    assert after(1.2e-5, 1.0) == 1e-5  # floor
+    assert after(3e-4, 0.3 * desired) == pytest.approx(4.5e-4)  # below KL*/2: x 1.5
+    assert after(9e-3, 0.0) == 1e-2  # ceiling
+    assert after(3e-4, -2e-4) == 3e-4  # a negative k1 estimate below -1e-4 does not raise it
+    assert after(3e-4, desired) == 3e-4  # in the band: unchanged
+    assert agent.scheduler is None  # no skrl scheduler beside the rule
+
+
+def test_genpo_minibatch_losses_on_a_fixed_batch():
+    """The clipped surrogate, both value losses, the compression and entropy terms and the KL
+    estimates against their formulas on a fixed batch."""
+    torch.manual_seed(0)
+    for value_loss in ("max_clipped", "clipped"):
+        agent = build_agent("genpo", resolve_config("genpo", get_task("cartpole"), {"value_loss": value_loss,
+                                                                                    "entropy_coef": 0.1}),
+                            observation_space=OBS, action_space=ACT, num_envs=2, device="cpu")
+        agent.init()
+        torch.manual_seed(1)
+        obs = torch.randn(6, 3)
+        doubled, _ = agent.flow.sample(obs)
+        doubled = doubled + 0.1 * torch.randn_like(doubled)  # the policy has moved since the rollout
+        old_logp = agent.flow.log_prob(doubled, obs).detach().unsqueeze(-1) + torch.linspace(-0.5, 0.5, 6).view(-1, 1)
+        old_values = torch.zeros(6, 1)
+        returns = torch.tensor([[1.0], [-1.0], [0.5], [0.1], [-0.3], [2.0]])
+        adv = torch.tensor([[1.0], [-1.0], [2.0], [-0.5], [0.3], [1.0]])
+        torch.manual_seed(2)
+        got = agent.minibatch_losses(obs, doubled, old_logp, old_values, returns, adv)
+        new_logp = agent.flow.log_prob(doubled, obs).unsqueeze(-1)
+        ratio = (new_logp - old_logp).exp()
+        surrogate = torch.where(adv >= 0, torch.minimum(ratio, torch.tensor(1.2)),
+                                torch.maximum(ratio, torch.tensor(0.8)))
+        assert torch.allclose(got["policy"], -(adv * surrogate).mean(), atol=1e-6)
+        v = agent.value.net(obs)
+        clipped = old_values + (v - old_values).clamp(-0.2, 0.2)
+        err = (returns - v).square() if value_loss == "max_clipped" else (returns - clipped).square()
+        err = torch.max(err, (returns - clipped).square())
+        assert torch.allclose(got["value"], agent.cfg.value_loss_scale * err.mean(), atol=1e-6)
+        assert torch.allclose(got["entropy"], -new_logp.mean())
+        assert torch.allclose(got["kl_k1"], (old_logp - new_logp).mean())
+        log_r = new_logp - old_logp
+        assert torch.allclose(got["kl_k3"], ((log_r.exp() - 1) - log_r).mean())
+        torch.manual_seed(2)
+        fresh, _ = agent.flow.sample(obs)
+        assert torch.allclose(got["compress"], (fresh[:, :2] - fresh[:, 2:]).norm(dim=-1).mean())
+        total = got["policy"] + 0.1 * new_logp.mean() + got["value"] + 0.01 * got["compress"]
+        assert torch.allclose(got["total"], total, atol=1e-6)

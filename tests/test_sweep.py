@@ -29,17 +29,19 @@ def test_shipped_manifests_expand_to_the_reviews_experiments():
         assert {r.run_id for r in manifest.runs} <= table4 and len(manifest.evaluate) == scenarios
 
 
-# ids of runs of the shipped manifests as they were before settings became typed dataclasses: the
-# same settings must keep finding the same run directories
+# ids of runs of the shipped manifests: the same settings must keep finding the same run directories.
+# The classic agents' ids are those from before settings became typed dataclasses; the diffusion
+# agents' are revision 2's (their defaults changed: the review profile fills the review's gaps from
+# the originals), and revision 1's runs keep their old ids (below).
 PINNED_IDS = {
-    "smoke": ["cartpole-ppo-n1024-s0-b8d0e83e98", "cartpole-dipo-n1024-s0-e806b89c8a",
-              "cartpole-genpo-n1024-s0-c527f6e8a8"],
+    "smoke": ["cartpole-ppo-n1024-s0-b8d0e83e98", "cartpole-dipo-n1024-s0-1907a42eef",
+              "cartpole-genpo-n1024-s0-d2d920da1b"],
     "task_diversity": ["cartpole-ppo-n1024-s0-43fef8b5cc", "anymal_d_flat-ppo-n1024-s0-f6886fce3a",
-                       "cassie_rough-genpo-n1024-s4-8db0150e24"],
-    "diffusion_steps": ["ant-dipo-n1024-s0-7f54dc1ceb", "ant-dacer-n1024-s0-8a616fdad1",
-                        "ant-genpo-n1024-s4-d39e4e5549"],
+                       "cassie_rough-genpo-n1024-s4-e993425993"],
+    "diffusion_steps": ["ant-dipo-n1024-s0-0949ae5427", "ant-dacer-n1024-s0-a05368ae33",
+                        "ant-genpo-n1024-s4-86f4458616"],
     "parallelization": ["ant-ppo-n8-s0-a82fe7c767", "go2_rough-ppo-n8-s0-573977c283",
-                        "go2_rough-genpo-n1024-s4-13d0fe40b5"],
+                        "go2_rough-genpo-n1024-s4-92e7b08325"],
 }
 
 
@@ -47,6 +49,22 @@ PINNED_IDS = {
 def test_run_ids_of_the_shipped_manifests_are_pinned(name):
     ids = {spec.run_id for spec in load(name).runs}
     assert set(PINNED_IDS[name]) <= ids
+
+
+def test_a_revision_1_run_keeps_its_id_and_its_record_reads_back_as_it_ran():
+    """Runs made before the diffusion agents' defaults changed: their id is what it was, and their
+    recorded config (without the settings added since) reads back with the legacy values."""
+    old_meta = {"spec": {"task": "cartpole", "algo": "dipo", "num_envs": 1024, "seed": 0, "timesteps": 640,
+                         "overrides": {}, "eval_episodes": 1024},
+                "agent_config": {"values": {"observation_normalization": True, "activation": "elu",
+                                            "diffusion_steps": 100}}}
+    spec = RunSpec.from_meta(old_meta)
+    assert spec.revision == 1 and spec.run_id == "cartpole-dipo-n1024-s0-e806b89c8a"
+    cfg = spec.config.config
+    assert (cfg.observation_normalization, cfg.init, cfg.gradient_steps_per, cfg.action_write_back) == \
+        (True, "torch", "vector_step", True)
+    assert "legacy" in spec.config.sources["init"]
+    assert RunSpec.create(task="cartpole", algo="dipo", timesteps=640).revision == 2
 
 
 def test_an_override_equal_to_the_default_is_the_same_run():

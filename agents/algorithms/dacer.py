@@ -1,32 +1,36 @@
-"""DACER (Wang et al. 2024; review Sec. 2.4, BPTT family): maximise Q of an action produced by
-backpropagating through the whole reverse chain, with exploration regulated by an entropy target.
+"""DACER (Wang et al. 2024; review Sec. 2.4, Eq. 22-23, BPTT family): maximise Q of an action
+produced by backpropagating through the whole reverse chain, with exploration regulated by an
+entropy target.
 
-What the original (JAX) does and this module keeps:
+What the original (JAX) does and this module does too:
 - action = chain output + N(0, (0.15 exp(log_alpha))^2), clipped to [-1, 1]; no entropy term in any
   loss: alpha only scales that noise; evaluation uses the chain without the added noise;
-- policy loss -min(mu1, mu2)(s, a) through all K steps (VP schedule, K = 20, review Table 9), with
-  the critics as they were before this iteration's critic step; policy and target updates every 2
-  iterations ("delayed update");
+- every quantity of an update comes from the parameters it starts with: the TD target's next action
+  from the policy and alpha before this update's steps, the policy loss from the critics before
+  this update's critic step;
+- policy loss -min(mu1, mu2)(s, a) through all K steps (VP schedule, K = 20, review Table 9); policy
+  and target updates every 2 iterations ("delayed update");
 - distributional critics (DSAC-T): each outputs a mean mu and a std sigma = softplus(.); target
   y = r + gamma (1 - terminated) min(mu1', mu2')(s', a'), a sampled target
   y_s = r + gamma (1 - terminated)(mu' + sigma' clip(z, -3, 3)) from the target net with the smaller
   mean, a' from the live policy with noise (there is no target policy); per net, with b an EMA of
   mean(sigma): y_hat = mu + clip(y_s - mu, -3b, 3b) and loss
   -(b^2 + 0.1) mean[mu sg(y - mu) / (sg sigma^2 + 0.1) + sigma ((sg mu - y_hat)^2 - sg sigma^2) / (sg sigma^3 + 0.1)];
-- log_alpha: one Adam step (lr 0.03) on -log_alpha (target_H - H) every ``alpha_update_every`` steps,
-  H estimated by fitting a 3-component full-covariance Gaussian mixture to 200 actions per state.
+  rewards scaled by ``reward_scale`` (0.2) before both backups;
+- log_alpha: one Adam step (lr 0.03) on -log_alpha (target_H - H) on the alpha schedule, H estimated
+  by fitting a 3-component full-covariance Gaussian mixture to 200 noisy actions per state and
+  reading off the mixture bound (``agents.diffusion.gmm_entropy``): the noise alpha sets is in the
+  estimate, so the loop is closed.
 
-Where this differs, on purpose: the entropy is estimated on the chain's output before the added
-noise (an estimate on noisy, clipped actions is dominated by the noise); the target entropy is the
-review's -dim(a) (the code: -0.9 dim(a)); alpha starts at the review's 0.02 (the code: 3) and is
-updated every ``timesteps / 10`` steps as the review's Table 9 says (the code: every 10,000
-updates); no reward scaling (the code: 0.2); the review's per-task learning rates, batch size and
-gradient clipping (Tables 10, 12).
+The review's values: alpha starts at 0.02, target entropy -dim(a), alpha updated every
+``timesteps / 10`` steps (Table 9), its per-task learning rates, batch size and gradient clipping
+(Tables 10, 12); the original's (``profile=original``): alpha 3, -0.9 dim(a), every 10,000
+updates, learning rates 1e-4, batch 256, no clipping, one update per 20 transitions. Every choice
+beside the review and the original: ``FIDELITY`` below and ``docs/fidelity.md``.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 
@@ -34,11 +38,12 @@ import torch
 
 from agents.catalogue import Algorithm
 from agents.diffusion.denoiser import mlp
-from agents.diffusion.gmm_entropy import gmm_entropy
-from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, polyak
+from agents.diffusion.gmm_entropy import ESTIMATORS, gmm_entropy
+from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting, polyak
 from agents.diffusion.sampler import sample
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Range, setting
+from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure
+from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Original, Range, choices, setting
 
 _T9 = "review Table 9 (DACER)"
 _CODE = "DACER original"
@@ -47,21 +52,53 @@ _CODE = "DACER original"
 @dataclasses.dataclass(frozen=True)
 class DACERConfig(DiffusionOffPolicyConfig):
     diffusion_steps: int = diffusion_steps(20, _T9)
-    time_embedding_dim: int = time_embedding_dim(16, _CODE)
-    time_hidden: int = time_hidden(32, _CODE)
+    time_embedding_dim: int = time_embedding_dim(16, f"{_CODE} (relax/network/blocks.py DACERPolicyNet)")
+    time_hidden: int = time_hidden(32, f"{_CODE} (relax/network/blocks.py DACERPolicyNet: 16-32-16, Mish)")
+    init: str = init_setting("truncated_normal", f"{_CODE} (Haiku Linear's default); the review does not say")
     entropy_lr: float = setting(0.03, _T9, POSITIVE, "learning rate of log alpha")
-    initial_alpha: float = setting(0.02, _T9, POSITIVE, "initial alpha (noise std = noise_scale x alpha)")
+    initial_alpha: float = setting(0.02, f"{_T9} (initial entropy value)", POSITIVE,
+                                   "initial alpha (noise std = noise_scale x alpha)")
     target_entropy_per_dim: float = setting(-1.0, f"{_T9}: -dim(action)", doc="target entropy / dim(action)")
-    alpha_update_fraction: float = setting(0.1, f"{_T9}: every total timesteps / 10", Range(0, 1, low_open=True),
-                                           "alpha is updated every this fraction of the run's timesteps")
-    noise_scale: float = setting(0.15, _CODE, NON_NEGATIVE, "exploration noise std per unit of alpha")
-    policy_delay: int = setting(2, _CODE, AT_LEAST_ONE, "critic updates per policy and target update")
-    entropy_samples: int = setting(200, _CODE, Range(low=2), "chain samples per state for the entropy estimate")
+    alpha_update_every: float = setting(0.1, f"{_T9}: every total timesteps / 10", POSITIVE,
+                                        "alpha update interval, in alpha_update_unit", legacy=0.1)
+    alpha_update_unit: str = setting("fraction_of_run", f"{_T9}: every total timesteps / 10",
+                                     choices("fraction_of_run", "updates"),
+                                     "what alpha_update_every counts: a fraction of the run's steps, or updates",
+                                     legacy="fraction_of_run")
+    noise_scale: float = setting(0.15, f"{_CODE} (relax/network/dacer.py get_action)", NON_NEGATIVE,
+                                 "exploration noise std per unit of alpha")
+    reward_scale: float = setting(0.2, f"{_CODE} (relax/algorithm/dacer.py reward_scale); the review does not say",
+                                  POSITIVE, "rewards are multiplied by this in the critic's targets", legacy=1.0)
+    policy_delay: int = setting(2, f"{_CODE} (delay_update)", AT_LEAST_ONE,
+                                "critic updates per policy and target update")
+    entropy_of: str = setting("noisy_action", f"{_CODE} (cal_entropy samples get_action)",
+                              choices("noisy_action", "chain"),
+                              "what the entropy is estimated on: the acted (noisy, clipped) action or the chain",
+                              legacy="chain")
+    entropy_estimator: str = setting("bound", f"{_CODE} (estimate_entropy); the review does not say",
+                                     choices(*ESTIMATORS), "mixture entropy: the original's bound or Monte Carlo",
+                                     legacy="monte_carlo")
+    entropy_samples: int = setting(200, f"{_CODE} (num_samples)", Range(low=2),
+                                   "action samples per state for the entropy estimate")
     entropy_states: int = setting(256, f"{_CODE} (the batch size there)", AT_LEAST_ONE,
                                   "states whose action distribution the entropy estimate averages")
-    gmm_components: int = setting(3, _CODE, AT_LEAST_ONE, "Gaussian-mixture components of the entropy estimate")
+    gmm_components: int = setting(3, f"{_CODE} (GaussianMixture(n_components=3))", AT_LEAST_ONE,
+                                  "Gaussian-mixture components of the entropy estimate")
 
-
+    ORIGINAL = {
+        "actor_lr": Original(1e-4, "scripts/train_mujoco.py --lr (policy and both Q nets)"),
+        "critic_lr": Original(1e-4, "scripts/train_mujoco.py --lr (policy and both Q nets)"),
+        "actor_hidden": Original([256, 256, 256], "scripts/train_mujoco.py hidden_sizes: three Mish layers of 256"),
+        "critic_hidden": Original([256, 256, 256], "scripts/train_mujoco.py hidden_sizes, per distributional Q"),
+        "grad_norm_clip": Original(0.0, "relax/algorithm/dacer.py: plain optax.adam, no clipping"),
+        "batch_size": Original(256, "relax/trainer/off_policy.py batch_size"),
+        "gradient_steps": Original(0.05, "scripts/train_mujoco.py: 20 vector envs, one update per vector step"),
+        "gradient_steps_per": Original("transition", "one update per 20 collected transitions"),
+        "initial_alpha": Original(3.0, "relax/network/dacer.py: log_alpha initialised to log(3)"),
+        "target_entropy_per_dim": Original(-0.9, "relax/network/dacer.py: target entropy -0.9 dim(action)"),
+        "alpha_update_every": Original(10000.0, "relax/algorithm/dacer.py delay_alpha_update = 10000"),
+        "alpha_update_unit": Original("updates", "counted in gradient steps, the first at step 0"),
+    }
 class DistributionalQ(torch.nn.Module):
     """One MLP on concat(s, a) -> (mean, std = softplus)."""
 
@@ -103,18 +140,17 @@ class DACER(DiffusionOffPolicyAgent):
     adam_eps = 1e-8  # optax's default
     evaluation_policy = "the chain without the added Gaussian noise (as the original)"
 
-    def __init__(self, cfg, **kwargs):
+    def __init__(self, cfg: DACERConfig, **kwargs):
         super().__init__(cfg, **kwargs)
-        self.critic = TwinDistributionalQ(self.obs_dim, self.act_dim, cfg.critic_hidden).to(self.device)
-        self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, eps=self.adam_eps)
         self.log_alpha = torch.tensor(math.log(cfg.initial_alpha), device=self.device, requires_grad=True)
         self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.entropy_lr)
         self.target_entropy = cfg.target_entropy_per_dim * self.act_dim
         self.sigma_ema: list[float] | None = None
-        self.checkpoint_modules.update(critic=self.critic, target_critic=self.target_critic,
-                                       critic_optimizer=self.critic_optimizer, log_alpha=self.log_alpha,
-                                       alpha_optimizer=self.alpha_optimizer)
+        self.last_alpha_step = -1
+        self.checkpoint_modules.update(log_alpha=self.log_alpha, alpha_optimizer=self.alpha_optimizer)
+
+    def make_critic(self, cfg: DACERConfig) -> torch.nn.Module:
+        return TwinDistributionalQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
 
     def noisy(self, chain: torch.Tensor) -> torch.Tensor:
         std = self.config.noise_scale * self.log_alpha.exp()
@@ -128,24 +164,28 @@ class DACER(DiffusionOffPolicyAgent):
     def evaluate_action(self, obs):
         return sample(self.actor, self.schedule, obs)[:, 0]
 
+    @torch.no_grad()
+    def critic_targets(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(y, y_s): the mean target and the sampled one (module docstring), rewards scaled."""
+        s2 = batch["next_observations"]
+        (m1, s1), (m2, s2_) = self.target_critic(s2, self.noisy(sample(self.actor, self.schedule, s2)[:, 0]))
+        reward = self.config.reward_scale * batch["rewards"]
+        discount = self.config.discount * batch["terminated"].logical_not().float()
+        z = torch.randn_like(m1).clamp(-3, 3)
+        drawn = torch.where(m1 <= m2, m1 + s1 * z, m2 + s2_ * z)
+        return reward + discount * torch.min(m1, m2), reward + discount * drawn
+
     def update(self, *, timestep: int, timesteps: int) -> None:
         _, batch = self.sample_batch()
-        s, a, s2 = batch["observations"], batch["actions"], batch["next_observations"]
-        if self.updates % self.config.policy_delay == 0:  # uses the critics before this step's update
+        s, a = batch["observations"], batch["actions"]
+        target, target_sample = self.critic_targets(batch)  # from the policy and alpha this update starts with
+        delayed = self.updates % self.config.policy_delay == 0
+        if delayed:  # the critics before this update's critic step
             self.critic.requires_grad_(False)
             policy_loss = -self.critic.min_q(s, self.noisy(sample(self.actor, self.schedule, s, grad=True)[:, 0]))
             self.step_actor(policy_loss.mean())
             self.critic.requires_grad_(True)
             self.track_data("Loss / Policy loss", policy_loss.mean().item())
-        with torch.no_grad():
-            a2 = self.noisy(sample(self.actor, self.schedule, s2)[:, 0])
-            (m1, s1), (m2, s2_) = self.target_critic(s2, a2)
-            not_done = batch["terminated"].logical_not().float()
-            gamma = self.config.discount
-            target = batch["rewards"] + gamma * not_done * torch.min(m1, m2)
-            z = torch.randn_like(m1).clamp(-3, 3)
-            drawn = torch.where(m1 <= m2, m1 + s1 * z, m2 + s2_ * z)
-            target_sample = batch["rewards"] + gamma * not_done * drawn
         (mu1, sd1), (mu2, sd2) = self.critic(s, a)
         tau = self.config.polyak
         means = [sd1.detach().mean().item(), sd2.detach().mean().item()]
@@ -153,28 +193,37 @@ class DACER(DiffusionOffPolicyAgent):
                                                               for e, m in zip(self.sigma_ema, means)]
         critic_loss = (dsac_t_loss(mu1, sd1, target, target_sample, self.sigma_ema[0])
                        + dsac_t_loss(mu2, sd2, target, target_sample, self.sigma_ema[1]))
-        self.critic_optimizer.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.config.grad_norm_clip)
-        self.critic_optimizer.step()
-        if self.updates % self.config.policy_delay == 0:
+        self.step_critic(critic_loss)
+        if delayed:
             polyak(self.target_critic, self.critic, tau)
-        every = max(1, int(timesteps * self.config.alpha_update_fraction))
-        if timestep % every == 0 and self.last_alpha_step != timestep:
+        if self.alpha_due(timestep, timesteps):
             self.update_alpha(s)
-            self.last_alpha_step = timestep
         self.updates += 1
         self.track_data("Loss / Critic loss", critic_loss.item())
         self.track_data("Q-network / Q1 (mean)", mu1.mean().item())
         self.track_data("Policy / alpha", self.log_alpha.exp().item())
 
-    last_alpha_step = -1
+    def alpha_due(self, timestep: int, timesteps: int) -> bool:
+        """Whether this update also steps alpha: every ``alpha_update_every`` updates (the original:
+        10,000, the first at update 0), or every that fraction of the run's steps (the review: 1/10)."""
+        every = self.config.alpha_update_every
+        if self.config.alpha_update_unit == "updates":
+            return self.updates % max(1, int(every)) == 0
+        steps = max(1, int(timesteps * every))
+        if timestep % steps == 0 and self.last_alpha_step != timestep:
+            self.last_alpha_step = timestep
+            return True
+        return False
 
     @torch.no_grad()
     def entropy(self, states: torch.Tensor) -> torch.Tensor:
-        n = self.config.entropy_samples
-        chain = sample(self.actor, self.schedule, states[: self.config.entropy_states], num=n)
-        return gmm_entropy(chain, components=self.config.gmm_components).mean()
+        """The mean over states of the entropy estimate of the action distribution (module docstring)."""
+        states = states[: self.config.entropy_states]
+        actions = sample(self.actor, self.schedule, states, num=self.config.entropy_samples)
+        if self.config.entropy_of == "noisy_action":
+            actions = self.noisy(actions)
+        return gmm_entropy(actions, components=self.config.gmm_components,
+                           estimator=self.config.entropy_estimator).mean()
 
     def update_alpha(self, states: torch.Tensor) -> None:
         entropy = self.entropy(states)
@@ -185,4 +234,50 @@ class DACER(DiffusionOffPolicyAgent):
         self.track_data("Policy / Entropy estimate", float(entropy))
 
 
-ALGORITHM = Algorithm(DACERConfig, DACER, label="DACER", color="#e377c2", family="diffusion: BPTT", order=7)
+FIDELITY = Fidelity(
+    repository="happy-yan/DACER-Diffusion-with-Online-RL at commit 848c1f2 (relax/algorithm/dacer.py, "
+               "relax/network/dacer.py, relax/network/blocks.py, relax/utils/diffusion.py, scripts/train_mujoco.py), "
+               "its README's command (Humanoid-v3)",
+    tests={"reward_scale": CHAIN + "test_off_policy_critic_reaches_the_chain_q",
+           "entropy_of": MATH + "test_dacer_entropy_sees_the_noise_alpha_sets",
+           "entropy_estimator": MATH + "test_gmm_entropy_bound_and_monte_carlo",
+           "alpha_update_every": MATH + "test_dacer_alpha_schedules",
+           "alpha_update_unit": MATH + "test_dacer_alpha_schedules",
+           "init": PROFILES + "test_initialisation_schemes",
+           "gradient_steps_per": PROFILES + "test_update_ratio_per_transition"},
+    procedures=(
+        Procedure("policy loss", "Eq. 22: -Q(s, a_theta), a_theta from the whole chain (BPTT)",
+                  "-mean min(mu1, mu2) of the noisy, clipped chain action, through all K steps, with the critics "
+                  "before this update's critic step; every 2nd update", "relax/algorithm/dacer.py policy_loss_fn",
+                  "the same", CHAIN + "test_off_policy_critic_reaches_the_chain_q"),
+        Procedure("critic loss", "not stated (DSAC-T)", "distributional mean/std heads, 3-sigma clipped sampled "
+                  "target from the target net with the smaller mean, b an EMA (0.005) of the batch-mean sigma",
+                  "relax/algorithm/dacer.py q_loss_fn; relax/network/dacer.py q_evaluate",
+                  "the same (dsac_t_loss)", MATH + "test_dsac_t_loss_on_a_tiny_batch"),
+        Procedure("TD target's next action", "not stated", "from the policy and alpha this update starts with "
+                  "(one jitted step reads the incoming state), noisy and clipped; no target policy",
+                  "relax/algorithm/dacer.py stateless_update", "the same (critic_targets before any step)",
+                  MATH + "test_dacer_td_target_uses_the_policy_before_its_step"),
+        Procedure("alpha loss", "Eq. 23", "-log_alpha (target_H - H), one Adam step", "relax/algorithm/dacer.py",
+                  "the same", MATH + "test_dacer_alpha_schedules"),
+        Procedure("time embedding", "not stated", "scaled sinusoid (frequencies 10000^(-j/8), times 1/sqrt(16))",
+                  "relax/network/blocks.py scaled_sinusoidal_encoding",
+                  "the DIPO-style sinusoid (frequencies 10000^(-j/7), unscaled), then the same 16-32-16 MLP",
+                  "tests/test_diffusion_math.py::test_sinusoidal_embedding_and_loss_shapes"),
+        Procedure("optimizers", "not stated", "optax.adam (eps 1e-8) per Q net and for the policy",
+                  "relax/algorithm/dacer.py", "torch Adam (eps 1e-8), one for both Q nets: the same per-parameter "
+                  "steps unless a gradient clip couples them (the review profile clips at 1.0 per optimizer)",
+                  PROFILES + "test_adam_eps_follows_the_original"),
+        Procedure("time-outs", "not stated", "bootstrapped (done = terminated), true final observation kept",
+                  "relax/utils/experience.py; relax/env/vector/worker3.py", "the same",
+                  CHAIN + "test_off_policy_critic_reaches_the_chain_q"),
+        Procedure("observation normalisation", "not stated", "none", "scripts/train_mujoco.py",
+                  "none in both profiles (observation_normalization)", PROFILE_TEST),
+        Procedure("warm-up and replay size", "Table 12: 4 random-action steps, buffer 4096",
+                  "2e5 random transitions (3e4 for other envs), buffer 1e6", "scripts/train_mujoco.py",
+                  "the review's in both profiles", PROFILE_TEST),
+    ),
+)
+
+ALGORITHM = Algorithm(DACERConfig, DACER, label="DACER", color="#e377c2", family="diffusion: BPTT", order=7,
+                      revision=2, fidelity=FIDELITY)

@@ -29,12 +29,12 @@ from agents.diffusion.denoiser import Denoiser
 
 class CoupledFlow(nn.Module):
     def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], steps: int = 5, mixing: float = 0.9,
-                 t_dim: int = 32):
+                 t_dim: int = 32, time_hidden: int | list[int] | None = None):
         super().__init__()
         if not 0 < mixing <= 1:
             raise ValueError(f"mixing coefficient must be in (0, 1], got {mixing}")
         self.act_dim, self.steps, self.mixing = act_dim, steps, mixing
-        self.velocity = Denoiser(obs_dim, act_dim, hidden, t_dim=t_dim)  # v(x_half, s, t)
+        self.velocity = Denoiser(obs_dim, act_dim, hidden, t_dim=t_dim, time_hidden=time_hidden)  # v(x_half, s, t)
 
     def _v(self, x: torch.Tensor, state: torch.Tensor, i: int) -> torch.Tensor:
         return self.velocity(x, state, i / self.steps)

@@ -1,7 +1,8 @@
 """The denoiser: an MLP on (noisy action, state, time embedding) predicting the added noise.
 
 As in DIPO, QVPO and DACER: sinusoidal features of the step index, a small Mish MLP on them
-(t_dim -> time_hidden -> t_dim: 32 -> 256 -> 32 in DIPO and QVPO, 16 -> 32 -> 16 in DACER), then a
+(t_dim -> time_hidden -> t_dim: 32 -> 256 -> 32 in DIPO and QVPO, 16 -> 32 -> 16 in DACER,
+32 -> 256 -> 256 -> 32 in GenPO), then a
 Mish MLP on concat(x_k, t_emb, state) whose hidden sizes are the task's actor layers (the review's
 Table 10 overrides the originals' 3 x 256).
 """
@@ -42,10 +43,13 @@ def mlp(sizes: list[int], activation=Mish, out_activation: bool = False) -> nn.S
 
 
 class Denoiser(nn.Module):
-    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], t_dim: int = 16, time_hidden: int | None = None):
+    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], t_dim: int = 16,
+                 time_hidden: int | list[int] | None = None):
+        """``time_hidden``: the step-embedding MLP's hidden sizes (an int for one layer; default 2 t_dim)."""
         super().__init__()
         self.t_dim = t_dim
-        self.time_mlp = mlp([t_dim, time_hidden or 2 * t_dim, t_dim])
+        layers = [time_hidden] if isinstance(time_hidden, int) else list(time_hidden or [2 * t_dim])
+        self.time_mlp = mlp([t_dim, *layers, t_dim])
         self.net = mlp([act_dim + t_dim + obs_dim, *hidden, act_dim])
 
     def forward(self, x: torch.Tensor, state: torch.Tensor, k: torch.Tensor | float) -> torch.Tensor:

@@ -1,10 +1,18 @@
 """Entropy of a diffusion policy's action distribution, estimated per state with a Gaussian mixture.
 
 DACER cannot evaluate log pi(a|s) of its chain, so it fits a Gaussian mixture (3 components, full
-covariance) to a few hundred chain samples per state and reads the entropy off the fit. Here: batched
-EM over states in float64 (TF32 and float32 break the Cholesky factorisations), farthest-point
-initialisation, a small ridge on the covariances, then the Monte-Carlo entropy
-H = -mean_i log p(x_i) over the same samples.
+covariance) to a few hundred action samples per state and reads the entropy off the fit. Here:
+batched EM over states in float64 (TF32 and float32 break the Cholesky factorisations),
+farthest-point initialisation, 30 iterations, a small ridge on the covariances, then one of:
+
+- ``bound`` (DACER's original, relax/algorithm/dacer.py ``estimate_entropy``, which fits sklearn's
+  ``GaussianMixture``): H <= -sum_k w_k log w_k + sum_k w_k H(N(mu_k, Sigma_k)), with
+  H(N) = d/2 (1 + log 2 pi) + 1/2 log det Sigma: the entropy of the mixture's component labels plus
+  the components' entropies, an upper bound on the mixture's entropy;
+- ``monte_carlo``: H ~ -mean_i log p(x_i) over the same samples.
+
+The fit differs from sklearn's (k-means initialisation, up to 100 iterations, ridge 1e-6): the
+estimator is the original's, the optimiser is ours, batched over states on the device.
 """
 
 from __future__ import annotations
@@ -25,9 +33,14 @@ def _log_gauss(x: torch.Tensor, mean: torch.Tensor, cov: torch.Tensor) -> torch.
     return -0.5 * (maha + logdet.unsqueeze(1) + d * math.log(2 * math.pi))
 
 
+ESTIMATORS = ("bound", "monte_carlo")
+
+
 def gmm_entropy(samples: torch.Tensor, components: int = 3, iterations: int = 30, ridge: float = 1e-4,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+                generator: torch.Generator | None = None, estimator: str = "bound") -> torch.Tensor:
     """samples [S, n, d] (n draws per state) -> [S] entropy estimates of the fitted mixtures."""
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"unknown entropy estimator {estimator!r}; valid: {', '.join(ESTIMATORS)}")
     x = samples.double()
     states, n, d = x.shape
     eye = torch.eye(d, dtype=x.dtype, device=x.device)
@@ -50,5 +63,10 @@ def gmm_entropy(samples: torch.Tensor, components: int = 3, iterations: int = 30
         diff = x.unsqueeze(2) - mean.unsqueeze(1)  # [S, n, c, d]
         cov = torch.einsum("snc,sncd,snce->scde", resp, diff, diff) / nk.view(states, components, 1, 1)
         cov = cov + ridge * eye
+    if estimator == "bound":
+        logdet = torch.linalg.slogdet(cov).logabsdet  # [S, c]
+        component = 0.5 * d * (1 + math.log(2 * math.pi)) + 0.5 * logdet
+        w = log_w.exp()
+        return (-(w * log_w).sum(-1) + (w * component).sum(-1)).to(samples.dtype)
     log_mix = torch.logsumexp(_log_gauss(x, mean, cov) + log_w.unsqueeze(1), dim=-1)  # [S, n]
     return -log_mix.mean(dim=1).to(samples.dtype)

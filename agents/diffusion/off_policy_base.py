@@ -6,7 +6,10 @@
   the true final observation as s' of an ended episode, and targets bootstrap unless *terminated*
   (a time-out is a truncation, not a termination);
 - uniform random actions for the first ``random_timesteps`` steps (the review's Table 12), then
-  ``gradient_steps`` updates per environment step;
+  ``gradient_steps`` updates per vectorized step, or per collected transition (``gradient_steps_per``:
+  the originals' ratio, which collect from 1 or 20 environments), fractions carried over, each on a
+  batch of ``batch_size``: :func:`agents.settings.update_ratio` says what that means per transition;
+- the networks initialised as the original initialises them (:mod:`agents.diffusion.init`);
 - actions in [-1, 1], which Isaac Lab's action scale maps.
 
 Subclasses implement ``explore`` (acting while training), ``evaluate_action`` (the action the
@@ -26,17 +29,33 @@ from skrl.resources.preprocessors.torch import RunningStandardScaler
 
 from agents import models
 from agents.diffusion.denoiser import Denoiser, mlp
+from agents.diffusion.init import SCHEMES, initialize
 from agents.diffusion.schedules import NoiseSchedule
-from agents.settings import OffPolicyConfig
+from agents.settings import POSITIVE, OffPolicyConfig, choices, profile_setting, setting, update_ratio
+
+NO_NORMALIZATION = "the originals (DIPO, QVPO, DACER): no observation normalisation; the review does not say"
+
+
+def init_setting(default: str, source: str) -> Any:
+    return setting(default, source, choices(*SCHEMES), "weight initialisation (agents.diffusion.init)",
+                   legacy="torch")
 
 
 @dataclasses.dataclass(frozen=True)
 class DiffusionOffPolicyConfig(OffPolicyConfig):
     """What every off-policy diffusion agent declares (each with its own defaults)."""
 
+    profile: str = profile_setting()
+    observation_normalization: bool = setting(False, NO_NORMALIZATION, doc="running mean/std normalization")
+    gradient_steps: float = setting(1.0, "the review's skrl setup (skrl's default: one per vectorized step)",
+                                    POSITIVE, "gradient steps per unit of gradient_steps_per (fractions carry over)")
+    gradient_steps_per: str = setting("vector_step", "the review's skrl setup", choices("vector_step", "transition"),
+                                      "what gradient_steps counts per: a vectorized step or a transition",
+                                      legacy="vector_step")
     diffusion_steps: int
     time_embedding_dim: int
     time_hidden: int
+    init: str
 
 
 class TwinQ(torch.nn.Module):
@@ -62,6 +81,15 @@ def polyak(target: torch.nn.Module, source: torch.nn.Module, tau: float) -> None
             t.lerp_(s, tau)
 
 
+def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module, clip: float) -> None:
+    """One optimizer step on ``loss``, the gradient norm of ``module`` clipped at ``clip`` (0: none)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip > 0:
+        torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
+    optimizer.step()
+
+
 class DiffusionOffPolicyAgent(Agent):
     schedule_kind = "cosine"
     uses_target_actor = True  # a Polyak-averaged copy of the denoiser for TD targets (DIPO, QVPO)
@@ -74,10 +102,11 @@ class DiffusionOffPolicyAgent(Agent):
         self.obs_dim = int(observation_space.shape[0])
         self.act_dim = int(space.shape[0])
         self.config = cfg
-        self.actor = Denoiser(self.obs_dim, self.act_dim, cfg.actor_hidden, t_dim=cfg.time_embedding_dim,
-                              time_hidden=cfg.time_hidden)
+        self.num_envs = num_envs
+        self.actor = initialize(Denoiser(self.obs_dim, self.act_dim, cfg.actor_hidden, t_dim=cfg.time_embedding_dim,
+                                         time_hidden=cfg.time_hidden), cfg.init)
         self.target_actor = copy.deepcopy(self.actor).requires_grad_(False) if self.uses_target_actor else None
-        self.critic = TwinQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
+        self.critic = initialize(self.make_critic(cfg), cfg.init)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         super().__init__(cfg=AgentCfg(), models={}, memory=models.replay_memory(cfg, num_envs, device),
                          observation_space=observation_space, action_space=space, device=device)
@@ -96,6 +125,11 @@ class DiffusionOffPolicyAgent(Agent):
         if self.target_actor is not None:
             self.checkpoint_modules["target_actor"] = self.target_actor
         self.updates = 0
+        self.update_credit = 0.0  # gradient steps owed (fractions of gradient_steps carried over)
+        self.steps_per_vector_step = update_ratio(cfg, num_envs)["gradient_steps_per_vector_step"]
+
+    def make_critic(self, cfg: DiffusionOffPolicyConfig) -> torch.nn.Module:
+        return TwinQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
 
     # --- skrl Agent contract --------------------------------------------------------------------
     def init(self, *, trainer_cfg: dict[str, Any] | None = None) -> None:
@@ -135,7 +169,10 @@ class DiffusionOffPolicyAgent(Agent):
 
     def post_interaction(self, *, timestep: int, timesteps: int) -> None:
         if self.training and timestep >= self.config.random_timesteps:
-            for _ in range(self.config.gradient_steps):
+            self.update_credit += self.steps_per_vector_step
+            steps = int(self.update_credit)
+            self.update_credit -= steps
+            for _ in range(steps):
                 self.update(timestep=timestep, timesteps=timesteps)
 
     # --- learning -------------------------------------------------------------------------------
@@ -156,10 +193,7 @@ class DiffusionOffPolicyAgent(Agent):
                 self.critic_target(batch["next_observations"])
         q1, q2 = self.critic(s, a)
         critic_loss = (q1 - target).square().mean() + (q2 - target).square().mean()
-        self.critic_optimizer.zero_grad(set_to_none=True)
-        critic_loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.critic.parameters(), self.config.grad_norm_clip)
-        self.critic_optimizer.step()
+        self.step_critic(critic_loss)
         self.update_actor(timestep, timesteps)  # on a batch of its own, as DIPO and QVPO sample one
         polyak(self.target_critic, self.critic, self.config.polyak)
         if self.target_actor is not None:
@@ -169,10 +203,10 @@ class DiffusionOffPolicyAgent(Agent):
         self.track_data("Q-network / Q1 (mean)", q1.mean().item())
 
     def step_actor(self, loss: torch.Tensor) -> None:
-        self.actor_optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.actor.parameters(), self.config.grad_norm_clip)
-        self.actor_optimizer.step()
+        step(self.actor_optimizer, loss, self.actor, self.config.grad_norm_clip)
+
+    def step_critic(self, loss: torch.Tensor) -> None:
+        step(self.critic_optimizer, loss, self.critic, self.config.grad_norm_clip)
 
     # --- per algorithm --------------------------------------------------------------------------
     def explore(self, obs: torch.Tensor) -> torch.Tensor:
