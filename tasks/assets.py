@@ -292,6 +292,45 @@ def classify(paths: list[str], source: AssetSource, config_root: str) -> str:
     return "user" if source.kind == "user" else "offline-standin"
 
 
+_KIND_NOTE = {
+    "offline-real": "robot models converted offline from their makers' descriptions in PyPI packages "
+                    "(tasks/robots/), not NVIDIA's assets",
+    "offline-standin": "offline stand-in assets, not the review's robots",
+    "user": "a user-supplied asset root",
+}
+
+
+def result_notes(label: str, kinds) -> list[str]:
+    """Table notes saying which results come from converted or stand-in assets (``kinds``: the asset
+    source classes of the runs or evaluations behind ``label``)."""
+    kinds = {k for k in (kinds if kinds is not None else ()) if isinstance(k, str)}
+    return [f"{label}: {_KIND_NOTE[k]}" for k in sorted(kinds) if k in _KIND_NOTE]
+
+
+def task_table_notes(task_name: str, kinds) -> list[str]:
+    """The notes a results table prints for a task: its substitution (``tasks.csv: table_note``) and
+    its asset sources (:func:`result_notes`)."""
+    from tasks.registry import get_task  # noqa: PLC0415
+
+    task = get_task(task_name)
+    return ([task.table_note] if task.table_note else []) + result_notes(task.paper_name, kinds)
+
+
+def evaluation_notes(run_dirs) -> list[str]:
+    """Table 7 notes: the asset classes of the zero-shot evaluations under ``run_dirs``
+    (``eval/<scenario>.json: asset_source.kind``), one note per scenario and class."""
+    kinds: dict[str, set] = {}
+    for run_dir in dict.fromkeys(str(r) for r in (run_dirs if run_dirs is not None else ()) if isinstance(r, str)):
+        for path in sorted(Path(run_dir).glob("eval/*.json")):
+            try:
+                kind = (json.loads(path.read_text()).get("asset_source") or {}).get("kind")
+            except (OSError, json.JSONDecodeError):
+                continue
+            if kind:
+                kinds.setdefault(path.stem, set()).add(kind)
+    return [n for scenario, k in sorted(kinds.items()) for n in result_notes(scenario, k)]
+
+
 def asset_record(paths: list[str], source: AssetSource, config_root: str) -> dict:
     """What a run keeps in ``run.json`` about its assets: the class (:func:`classify`), the root, and
     each file's manifest entry (package, version, file, sha256, conversions); on the cloud the paths."""

@@ -54,6 +54,7 @@ class Task:
     physics: str  # the Isaac Lab physics preset selected by name (``physics=<preset>``), e.g. newton_mjwarp
     offline_assets: bool  # whether `python -m tasks.assets` can build its assets
     notes: str
+    table_note: str = ""  # printed under every results table the task appears in (a substitution)
 
     def hyperparameters(self) -> dict[str, dict[str, tuple[object, str]]]:
         """``{section: {parameter: (value, "Table N")}}`` from the review's Tables 10-12."""
@@ -83,6 +84,7 @@ def all_tasks() -> dict[str, Task]:
             physics=row["physics"],
             offline_assets=row["offline_assets"] == "yes",
             notes=row["notes"],
+            table_note=row.get("table_note", ""),
         )
     return tasks
 

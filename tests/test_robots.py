@@ -144,3 +144,19 @@ def test_asset_check_knows_actuator_networks(tmp_path):
     paths = required_asset_paths(load_env_cfg(get_task("anymal_d_flat"), num_envs=1, device="cpu", seed=0))
     assert any(p.endswith("ActuatorNets/ANYbotics/anydrive_3_lstm_jit.pt") for p in paths)
     assert any(p.endswith(".usd") for p in paths)
+
+
+def test_tables_say_which_results_are_on_converted_or_standin_assets(tmp_path):
+    notes = assets.task_table_notes("go2_rough", ["offline-real", "offline-real", float("nan")])
+    assert notes == ["Unitree Go2 Rough: robot models converted offline from their makers' descriptions in PyPI "
+                     "packages (tasks/robots/), not NVIDIA's assets"]
+    assert assets.task_table_notes("cartpole", ["cloud"]) == []
+    lift = assets.task_table_notes("franka_lift", [])
+    assert len(lift) == 1 and "Isaac-Lift-Franka" in lift[0] and "36-dim" in lift[0]
+    run = tmp_path / "run"
+    (run / "eval").mkdir(parents=True)
+    (run / "eval" / "go2_to_spot.json").write_text(json.dumps({"asset_source": {"kind": "offline-real"}}))
+    (run / "eval" / "ant_source.json").write_text(json.dumps({"asset_source": {"kind": "offline-standin"}}))
+    notes = assets.evaluation_notes([str(run), str(run)])
+    assert [n.split(":")[0] for n in notes] == ["ant_source", "go2_to_spot"]
+    assert "stand-in" in notes[0] and "converted" in notes[1]
