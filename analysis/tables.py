@@ -38,6 +38,7 @@ import pandas as pd
 from agents import catalogue
 from analysis.reference import (PAPER_SCENARIO, review_cell, table4_mean_rank,
                                 table4_tasks, transfer)
+from tasks.assets import evaluation_notes, task_table_notes
 from tasks.registry import all_tasks, get_task
 
 KEY_LABELS = {"task": "Task", "num_envs": "# of Env.", "set.diffusion_steps": "K", "metric": "Metric",
@@ -128,6 +129,8 @@ def results_table(runs: pd.DataFrame) -> Table:
                      "review_mean": review[0] if review else math.nan, "review_std": review[1] if review else math.nan,
                      "review_table": review[2] if review else math.nan})
         notes += _runs_note(group, ", ".join(_label(v) for v in key[:-1]))
+    for task in dict.fromkeys(runs["task"]):  # substitutions, converted and stand-in assets
+        notes += task_table_notes(task, runs[runs["task"] == task].get("asset_source"))
     for key, group in frame.groupby(keys, sort=False):  # say so where algorithms had different budgets
         budgets = group.groupby("algorithm")["timesteps"].first()
         if budgets.nunique() > 1:
@@ -167,6 +170,7 @@ def transfer_table(evals: pd.DataFrame, requested: int | None = None) -> Table:
                          "review_mean": paper, "review_std": math.nan,
                          "review_table": math.nan if math.isnan(paper) else 7})
         notes += _runs_note(group, name)
+    notes += evaluation_notes(evals.get("run_dir"))  # converted and stand-in assets
     keys = ["metric", "scenario"]
     return Table(_ranked(_ordered(pd.DataFrame(rows), keys), keys), keys, notes, mean_rank=False)
 

@@ -134,7 +134,7 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
 
     from tasks.assets import select_asset_root  # noqa: PLC0415
     from tasks.isaaclab_env import check_asset_root, check_assets  # noqa: PLC0415
-    from tasks.scenarios import build_env_cfg  # noqa: PLC0415
+    from tasks.scenarios import build_env_cfg, scenario_record  # noqa: PLC0415
 
     source = select_asset_root(asset_mode)
     with contextlib.redirect_stdout(io.StringIO()):
@@ -154,7 +154,7 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
                   "scenario_info": {"kind": scenario.kind, "target": scenario.target,
                                     "in_distribution": scenario.in_distribution, "paper_name": scenario.paper_name},
                   "episodes_requested": episodes, "num_envs": num_envs, "seed": seed, "device": device,
-                  "asset_source": {"kind": source.kind, "root": source.root}, "changes": changes,
+                  **scenario_record(name, cfg, source), "changes": changes,
                   "started_at": provenance.now(), "git": provenance.git_state(),
                   "versions": provenance.package_versions()}
         try:

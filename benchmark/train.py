@@ -76,7 +76,7 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
             set_seed(spec.seed)
             with open_env(get_task(spec.task), num_envs=spec.num_envs, device=device, seed=spec.seed,
                           asset_mode=asset_mode) as handle:
-                meta["asset_source"] = {"kind": handle.asset_source.kind, "root": handle.asset_source.root}
+                meta.update(handle.record)  # physics preset and asset provenance (tasks.isaaclab_env.env_record)
                 meta["env"] = {"obs_dim": handle.obs_dim, "act_dim": handle.act_dim,
                                "max_episode_length": handle.max_episode_length}
                 run.write_meta(meta)

@@ -1,10 +1,14 @@
 """Glue between the task registry and real Isaac Lab: config, asset checks, environment creation.
 
 Environments are created exactly as Isaac Lab's own training entry points create them: the task's
-registered config (``parse_env_cfg``), ``launch_simulation`` (kit-less Newton on the CPU), then
+registered config (``parse_env_cfg``) with the task's physics preset selected by name (the
+``physics`` column of ``tasks.csv``, e.g. ``physics=newton_mjwarp``, as Isaac Lab's own CLIs select
+it; Spot's registered default is PhysX, which needs Isaac Sim), ``launch_simulation`` (kit-less
+Newton on the CPU), then
 ``gym.make`` through Isaac Lab's gym registry and Isaac Lab's skrl wrapper. On top of that we only
-set the seed, the device, the number of environments and ``compute_final_obs`` (so off-policy agents
-and PPO's time-out bootstrap see the true last observation of an episode, not the reset one).
+set the seed, the device, the number of environments, ``compute_final_obs`` (so off-policy agents
+and PPO's time-out bootstrap see the true last observation of an episode, not the reset one) and
+switch off the command terms' debug arrows (a viewer-only marker asset; runs are headless).
 
 Everything here imports Isaac Lab lazily: :func:`tasks.assets.select_asset_root` must run first.
 """
@@ -33,6 +37,7 @@ class EnvHandle:
     act_dim: int
     asset_source: AssetSource
     max_episode_length: int
+    record: dict  # physics preset and asset provenance, for run.json (:func:`env_record`)
 
 
 def _quiet_imports() -> None:
@@ -46,17 +51,43 @@ def load_env_cfg(task: Task, *, num_envs: int, device: str, seed: int):
     import isaaclab_tasks  # noqa: F401, PLC0415 (registers the gym ids)
     from isaaclab_tasks.utils import parse_env_cfg  # noqa: PLC0415
 
-    cfg = parse_env_cfg(task.isaaclab_id, device=device, num_envs=num_envs)
+    cfg = parse_env_cfg(task.isaaclab_id, device=device, num_envs=num_envs, overrides=[f"physics={task.physics}"])
     cfg.seed = seed
     cfg.compute_final_obs = True
+    commands = getattr(cfg, "commands", None)  # manager-based tasks only
+    for term in (vars(commands).values() if commands is not None else ()):
+        if hasattr(term, "debug_vis"):
+            term.debug_vis = False
     return cfg
 
 
-def required_usd_paths(cfg: Any) -> list[str]:
-    """Every USD file an Isaac Lab config tree needs to run headless: each ``usd_path`` in it,
-    entering Isaac Lab's config classes and ours (``tasks.``, e.g. ``AntRoughEnvCfg``) and skipping
-    the markers of objects that are not drawn (``debug_vis=False``: their ``arrow_x.usd`` is never
-    loaded)."""
+def physics_record(task: Task, cfg: Any) -> dict:
+    """The physics a config runs: the preset chosen by name, the manager and solver, the steps."""
+    physics = cfg.sim.physics
+    solver = getattr(physics, "solver_cfg", None)
+    return {"preset": task.physics, "manager": type(physics).__name__,
+            "solver": type(solver).__name__ if solver is not None else None,
+            "num_substeps": getattr(physics, "num_substeps", None), "dt": cfg.sim.dt,
+            "decimation": getattr(cfg, "decimation", None)}
+
+
+def env_record(task: Task, cfg: Any, source: AssetSource) -> dict:
+    """What ``run.json`` keeps about the environment beyond the task: ``{"physics": ...,
+    "asset_source": ...}`` (:func:`physics_record`, :func:`tasks.assets.asset_record`)."""
+    from tasks.assets import asset_record  # noqa: PLC0415
+
+    return {"physics": physics_record(task, cfg),
+            "asset_source": asset_record(required_asset_paths(cfg), source, config_asset_root())}
+
+
+ASSET_KEYS = ("usd_path", "network_file")  # spawned USD files; actuator networks (e.g. ANYmal-D's LSTM)
+
+
+def required_asset_paths(cfg: Any) -> list[str]:
+    """Every file an Isaac Lab config tree loads to run headless: each ``usd_path`` and actuator
+    ``network_file`` in it, entering Isaac Lab's config classes and ours (``tasks.``, e.g.
+    ``AntRoughEnvCfg``) and skipping the markers of objects that are not drawn (``debug_vis=False``:
+    their ``arrow_x.usd`` is never loaded)."""
     found: set[str] = set()
     seen: set[int] = set()
 
@@ -74,7 +105,7 @@ def required_usd_paths(cfg: Any) -> list[str]:
             return
         hidden = getattr(node, "debug_vis", None) is False
         for key, value in items:
-            if key == "usd_path" and value is not None:
+            if key in ASSET_KEYS and isinstance(value, str):
                 found.add(str(value))
             elif not (hidden and type(value).__name__ == "VisualizationMarkersCfg"):
                 walk(value, depth + 1)
@@ -100,14 +131,15 @@ def check_asset_root(source: AssetSource) -> None:
 def check_assets(subject: str, cfg: Any, source: AssetSource) -> None:
     """Stop before simulation when a USD file ``cfg`` needs is missing under ``source``; ``subject``
     names what needs them, e.g. "task 'go2_rough' (Isaac-Velocity-Rough-UnitreeGo2)"."""
-    missing = missing_assets(required_usd_paths(cfg), source, config_asset_root())
+    missing = missing_assets(required_asset_paths(cfg), source, config_asset_root())
     if missing:
         names = "\n  ".join(missing)
         raise UserError(
             f"{subject} needs assets that are not under the asset root {source.root} ({source.kind}):\n  {names}\n"
             "Point ISAACSIM_ASSET_ROOT at a folder that holds them (a mirror of NVIDIA's Isaac assets), "
-            "or run where the cloud asset root is reachable. Offline stand-ins exist only for: "
-            "cartpole, ant (`python -m tasks.assets`)."
+            "or run where the cloud asset root is reachable. The offline root (`python -m tasks.assets`) "
+            "holds Go2, A1 and Spot (converted from their packaged descriptions) and stand-ins for the "
+            "cartpole and the ant; `python -m tasks.list` shows what each task has."
         )
 
 
@@ -119,12 +151,14 @@ def open_env(task: Task, *, num_envs: int, device: str, seed: int, asset_mode: s
     cfg = load_env_cfg(task, num_envs=num_envs, device=device, seed=seed)
     check_asset_root(source)
     check_assets(f"task {task.name!r} ({task.isaaclab_id})", cfg, source)
-    with launch_env(task.isaaclab_id, cfg, device, source, quiet=quiet) as handle:
+    record = env_record(task, cfg, source)
+    with launch_env(task.isaaclab_id, cfg, device, source, quiet=quiet, record=record) as handle:
         yield handle
 
 
 @contextlib.contextmanager
-def launch_env(gym_id: str, cfg: Any, device: str, source: AssetSource, quiet: bool = True) -> Iterator[EnvHandle]:
+def launch_env(gym_id: str, cfg: Any, device: str, source: AssetSource, quiet: bool = True,
+               record: dict | None = None) -> Iterator[EnvHandle]:
     """Start the simulation of an env config already checked (:func:`check_asset_root`,
     :func:`check_assets`), skrl-wrapped; closes it on exit."""
     import gymnasium as gym  # noqa: PLC0415
@@ -147,6 +181,7 @@ def launch_env(gym_id: str, cfg: Any, device: str, source: AssetSource, quiet: b
                 act_dim=int(wrapped.action_space.shape[0]),
                 asset_source=source,
                 max_episode_length=int(unwrapped.max_episode_length),
+                record=record or {},
             )
         finally:
             env.close()

@@ -3,7 +3,9 @@
 Two tables live beside this module and are the single source of truth:
 
 - ``tasks.csv``: short name, group, Isaac Lab 3.0 id, Isaac Lab 2.x id, the review's state/action
-  dimensions (Table 3), the default training budget and whether its assets can be built offline.
+  dimensions (Table 3), the default training budget, the physics preset every run selects explicitly
+  (``newton_mjwarp``: kit-less Newton with the MuJoCo-Warp solver) and whether its assets can be
+  built offline.
 - ``paper_hyperparameters.csv``: the review's Tables 10-12 (per-task learning rates, hidden layers,
   discount, grad clip; on-policy and off-policy settings), copied from the paper data. Table 12's
   "Random action steps = 4" row covers all 12 tasks in the review; the paper data had it for the
@@ -49,8 +51,10 @@ class Task:
     paper_name: str  # the task's name in the review's result tables
     paper_hparams_name: str  # the task's column in the review's Tables 10-12
     default_timesteps: int  # vectorized env steps (per environment)
+    physics: str  # the Isaac Lab physics preset selected by name (``physics=<preset>``), e.g. newton_mjwarp
     offline_assets: bool  # whether `python -m tasks.assets` can build its assets
     notes: str
+    table_note: str = ""  # printed under every results table the task appears in (a substitution)
 
     def hyperparameters(self) -> dict[str, dict[str, tuple[object, str]]]:
         """``{section: {parameter: (value, "Table N")}}`` from the review's Tables 10-12."""
@@ -77,8 +81,10 @@ def all_tasks() -> dict[str, Task]:
             paper_name=row["paper_name"],
             paper_hparams_name=row["paper_hparams_name"],
             default_timesteps=int(row["default_timesteps"]),
+            physics=row["physics"],
             offline_assets=row["offline_assets"] == "yes",
             notes=row["notes"],
+            table_note=row.get("table_note", ""),
         )
     return tasks
 

@@ -123,3 +123,12 @@ def build_env_cfg(name: str, *, num_envs: int, device: str, seed: int,
         record["terrain_difficulty_range"] = list(gen.difficulty_range)
         record["terrain_seed"] = gen.seed
     return cfg, record
+
+
+def scenario_record(name: str, cfg, source) -> dict:
+    """``{"physics": ..., "asset_source": ...}`` of a scenario's config, for its ``eval/<name>.json``
+    (the source task's physics preset; the provenance of every file the scenario loads)."""
+    from tasks.isaaclab_env import env_record  # noqa: PLC0415
+    from tasks.registry import get_task  # noqa: PLC0415
+
+    return env_record(get_task(get_scenario(name).source_task), cfg, source)

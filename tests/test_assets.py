@@ -8,8 +8,8 @@ from tasks.registry import get_task
 
 
 def test_build_local_root(tmp_path):
-    root = assets.build_local_root(tmp_path / "assets")
-    for rel in assets.BUILDABLE:
+    root = assets.build_local_root(tmp_path / "assets", robots=False)
+    for rel in assets.STANDINS:
         assert (root / rel).is_file(), rel
     from pxr import Sdf, Usd
 
@@ -24,11 +24,12 @@ def test_build_local_root(tmp_path):
     assert any(p.GetTypeName() == "Plane" for p in plane.Traverse())
 
 
-def test_local_mode_records_standins(tmp_path, monkeypatch):
+def test_local_mode_uses_the_local_root(tmp_path, monkeypatch):
+    assets.build_local_root(tmp_path / "a", robots=False)  # an existing root is used as it is
     monkeypatch.setenv("DPRL_ASSET_DIR", str(tmp_path / "a"))
     monkeypatch.delenv(assets.ENV_VAR, raising=False)
     source = assets.select_asset_root("local")
-    assert source.kind == "local-standins" and source.is_standin
+    assert source.kind == "local"
     assert (tmp_path / "a" / assets.ANT).exists()
     import os
 
@@ -43,7 +44,7 @@ def test_bad_asset_mode():
 def test_missing_robot_asset_is_named_before_simulation(tmp_path):
     from tasks.isaaclab_env import check_assets, load_env_cfg
 
-    source = assets.AssetSource("local-standins", str(tmp_path))
+    source = assets.AssetSource("local", str(tmp_path))
     task = get_task("go2_rough")
     cfg = load_env_cfg(task, num_envs=1, device="cpu", seed=0)
     with pytest.raises(UserError) as err:

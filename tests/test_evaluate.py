@@ -154,7 +154,11 @@ def test_train_and_evaluate_a_tiny_ant_run(cli, tmp_path):
     assert set(SCENARIOS[data["scenario"]].__dict__) >= {"kind", "paper_name"}
 
 
-def test_missing_robot_assets_stop_before_anything_is_written(cli, tmp_path):
+def test_missing_robot_assets_stop_before_anything_is_written(cli, tmp_path, monkeypatch):
+    from tasks.assets import build_local_root
+
+    build_local_root(tmp_path / "standins-only", robots=False)  # a local root without the robots
+    monkeypatch.setenv("DPRL_ASSET_DIR", str(tmp_path / "standins-only"))
     run = fake_run(tmp_path, task="go2_rough")
     result = cli("benchmark.evaluate", "--run-dir", str(run.path), "--scenario", "go2_to_spot", "--assets", "local",
                  timeout=300)

@@ -212,5 +212,7 @@ def test_tasks_list_shows_every_scenario(cli):
     for name in SCENARIOS:
         assert name in lines, name
     assert lines["ant_to_shifted"].rstrip().endswith("yes")
-    assert "no: 1 asset(s) missing" in lines["go2_to_a1"] and "A1/a1.usd" in lines["go2_to_a1"]
-    assert lines["ant_rough"].rstrip().endswith("yes")
+    assert "offline-real" in lines["go2_to_a1"] and lines["go2_to_a1"].rstrip().endswith("yes")
+    assert lines["ant_rough"].rstrip().endswith("yes") and "offline-standin" in lines["ant_rough"]
+    assert "newton_mjwarp" in lines["spot_flat"] and "offline-real" in lines["spot_flat"]
+    assert "missing" in lines["h1_rough"] and "no offline source (H1)" in lines["h1_rough"]

@@ -31,7 +31,8 @@ def test_ppo_learns_cartpole_and_a_rerun_does_nothing(cli, tmp_path):
     assert meta["final_eval"]["return_mean"] >= 4.0
     assert meta["final_eval"]["episodes"] == 1024
     assert meta["task"]["isaaclab_id"] == "Isaac-Cartpole-Direct" and meta["device"] == "cpu"
-    assert meta["asset_source"]["kind"] in ("local-standins", "cloud", "user")
+    assert meta["asset_source"]["kind"] in ("offline-standin", "cloud", "user")
+    assert meta["physics"]["preset"] == "newton_mjwarp" and meta["physics"]["manager"] == "NewtonCfg"
     assert meta["versions"]["isaaclab"] == "3.0.0" and meta["versions"]["skrl"] == "2.1.1"
     assert meta["agent_config"]["values"]["rollouts"] == 16
     assert meta["created_at"] and meta["ended_at"] and meta["attempts"][0]["started_at"]
