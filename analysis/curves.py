@@ -17,9 +17,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from agents import catalogue  # noqa: E402
-from analysis.files import save_figure  # noqa: E402
-from benchmark.store import RunDir  # noqa: E402
 from analysis.tables import KEY_LABELS, order_key, row_keys, value_label  # noqa: E402
+from benchmark.store import RunDir, write_figure  # noqa: E402
 from tasks.registry import get_task  # noqa: E402
 
 
@@ -85,4 +84,4 @@ def plot_curves(runs: pd.DataFrame, out: Path, title: str) -> Path:
     lines = [title, "line: mean over seeds (n = runs), shaded: ± 1 std across seeds"]
     fig.suptitle("\n".join(textwrap.fill(line, width=75 * cols) for line in lines), fontsize=10)
     fig.tight_layout()
-    return save_figure(fig, out)
+    return write_figure(fig, out)

@@ -40,9 +40,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from agents import catalogue  # noqa: E402
-from analysis.files import save_figure  # noqa: E402
-from benchmark.store import Store  # noqa: E402
 from analysis.reference import PAPER_SCENARIO, transfer  # noqa: E402
+from benchmark.store import Store, write_figure  # noqa: E402
 
 METRICS = ("alive", "l_mae", "a_mae")
 FIELDS = ("scenario", "source_task", "status", "episodes", "max_episode_steps", "metrics")
@@ -163,7 +162,7 @@ def plot_radar(values: pd.DataFrame, out: Path, title: str, episode_steps: float
     axes[0].legend(loc="upper center", bbox_to_anchor=(1.75, -0.08), ncol=len(algorithms), fontsize=9)
     fig.suptitle(f"{title}\noutward = better on every axis; rings labelled in the metric's units; "
                  f"top vertex = in-distribution scenario", fontsize=11)
-    return save_figure(fig, out)
+    return write_figure(fig, out)
 
 
 def plot_review_radar(out: Path) -> Path:

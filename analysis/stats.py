@@ -41,10 +41,9 @@ import pandas as pd  # noqa: E402
 from rliable import library, metrics  # noqa: E402
 
 from agents import catalogue  # noqa: E402
-from analysis.files import save_figure  # noqa: E402
-from benchmark.store import write_text  # noqa: E402
 from analysis.reference import table4_range  # noqa: E402
 from analysis.tables import KEY_LABELS, row_keys  # noqa: E402
+from benchmark.store import write_figure, write_text  # noqa: E402
 from tasks.registry import get_task  # noqa: E402
 
 AGGREGATES = {"IQM": metrics.aggregate_iqm, "Mean": metrics.aggregate_mean, "Median": metrics.aggregate_median,
@@ -166,7 +165,7 @@ def plot_intervals(stats: pd.DataFrame, out: Path, title: str) -> Path:
     fig.suptitle(f"{title}\nbar: 95% stratified-bootstrap CI, dot: point estimate; score = {SCORE_LABEL}"
                  + (f"\n{COLLAPSED} (bars have zero width)" if collapsed else ""), fontsize=10)
     fig.tight_layout()
-    return save_figure(fig, out)
+    return write_figure(fig, out)
 
 
 def plot_profiles(profiles: dict[str, np.ndarray], cis: dict[str, np.ndarray], taus: np.ndarray, out: Path,
@@ -183,7 +182,7 @@ def plot_profiles(profiles: dict[str, np.ndarray], cis: dict[str, np.ndarray], t
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.set_title(f"{title}\nperformance profile, shaded: 95% stratified-bootstrap CI"
                  + (f"\n{COLLAPSED}" if collapsed else ""), fontsize=10)
-    return save_figure(fig, out)
+    return write_figure(fig, out)
 
 
 def write_stats(runs: pd.DataFrame, out_dir: Path, title: str, seed: int = 0, reps: int = 2000) -> list[Path]:

@@ -136,9 +136,10 @@ def _log(agent, stats: EpisodeAccumulator, metrics: MetricsWriter, writer, step:
     for tag, values in agent.tracking_data.items():
         if tag.startswith(_OWN_TAGS):
             continue
-        finite = [float(v) for v in values]
-        if finite:
-            row[column_name(tag)] = float(np.mean(finite))
+        if values:  # device tensors (our agents) or floats (skrl's): one read per tag and log row
+            device = next((v.device for v in values if torch.is_tensor(v)), "cpu")
+            row[column_name(tag)] = float(torch.stack([torch.as_tensor(v).to(device, torch.float64)
+                                                       for v in values]).mean())
     agent.tracking_data.clear()
     stats.reset_totals()
     metrics.append(row)

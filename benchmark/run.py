@@ -44,9 +44,10 @@ class Job:
     prepare: Callable[[], None] | None = None  # runs just before the process starts
 
 
-def train_args(run: RunDir, device: str) -> list[str]:
+def train_args(run: RunDir, device: str, compile_mode: str = "auto") -> list[str]:
     """The training command of a planned run: its spec and config are read from its directory."""
-    return ["-m", "benchmark.train", "--run-dir", str(run.path), "--device", device, "--no-progress"]
+    return ["-m", "benchmark.train", "--run-dir", str(run.path), "--device", device, "--compile", compile_mode,
+            "--no-progress"]
 
 
 # --- selecting runs -------------------------------------------------------------------------------
@@ -163,10 +164,10 @@ def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) ->
     return outcome
 
 
-def train_jobs(runs: list[tuple[RunSpec, RunDir]], device: str) -> list[Job]:
+def train_jobs(runs: list[tuple[RunSpec, RunDir]], device: str, compile_mode: str = "auto") -> list[Job]:
     from benchmark.train import plan_run  # noqa: PLC0415
 
-    return [Job(spec.run_id, train_args(run, device), run.train_log, run.status,
+    return [Job(spec.run_id, train_args(run, device, compile_mode), run.train_log, run.status,
                 prepare=lambda run=run, spec=spec: plan_run(run, spec))
             for spec, run in runs]
 
@@ -215,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpus-per-run", type=float, default=None,
                    help="ray launcher: GPUs each run reserves (default: 1 on a cuda device, else 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: the manifest's)")
+    p.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
+                   help="compiled hot paths for every run (torch.compile): auto (CUDA), on, off")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (resuming them)")
     p.add_argument("--out", type=Path, default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT}/)")
     return p
@@ -241,8 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         device = validate_device(device)
     print(f"experiment {manifest.name}: {len(runs)} runs -> {store.runs_dir}")
-    outcome = execute(train_jobs(runs, device), make_launcher(args, device), retry_failed=args.retry_failed,
-                      what="run")
+    outcome = execute(train_jobs(runs, device, args.compile), make_launcher(args, device),
+                      retry_failed=args.retry_failed, what="run")
     if manifest.evaluate:
         outcome |= execute(eval_jobs(runs, manifest, device), make_launcher(args, device),
                            retry_failed=args.retry_failed, what="eval")

@@ -66,6 +66,19 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
+def write_figure(fig, path: Path) -> Path:
+    """A matplotlib figure as a PNG at ``path``, whole or not at all; the figure is closed."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415 (only figures need it)
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
 def read_json(path: Path) -> dict | None:
     """A JSON object from ``path``; None when the file is missing or not a JSON object."""
     try:

@@ -22,6 +22,8 @@ from benchmark import provenance
 from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, positive, validate_device
 from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store
 from tasks.assets import MODES
+
+COMPILE_MODES = ("auto", "on", "off")  # agents.execution.MODES (imported lazily: torch)
 from tasks.errors import UserError, cli_main
 
 
@@ -49,11 +51,12 @@ def planned_spec(run: RunDir) -> RunSpec:
     return RunSpec.from_meta(meta)
 
 
-def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True) -> dict[str, Any]:
+def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True,
+            compile_mode: str = "auto") -> dict[str, Any]:
     """Train, evaluate and finish the run planned in ``run`` (resuming if it was interrupted)."""
     from skrl.utils import set_seed  # noqa: PLC0415
 
-    from agents import catalogue  # noqa: PLC0415
+    from agents import catalogue, execution  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
     from benchmark import loop  # noqa: PLC0415
     from benchmark.policy_eval import evaluate  # noqa: PLC0415
@@ -67,7 +70,9 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
         if meta["status"] == "planned":
             meta.update(versions=provenance.package_versions(), git=provenance.git_state(),
                         machine=provenance.machine(), created_at=provenance.now())
-        attempt = {"started_at": provenance.now(), "device": device, "git": provenance.git_state()}
+        compiled = execution.use_compile(compile_mode, device)
+        attempt = {"started_at": provenance.now(), "device": device, "git": provenance.git_state(),
+                   "compile": {"mode": compile_mode, "compiled": compiled}}
         meta["attempts"].append(attempt)
         meta.update(status="running", device=device)
         meta.pop("error", None)
@@ -84,6 +89,7 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
                                               action_space=handle.env.action_space, num_envs=handle.num_envs,
                                               device=device)
                 init_for_loop(agent)
+                execution.accelerate(agent, compiled)
                 start, wall = loop.restore_checkpoint(agent, run)
                 attempt["resumed_from_timestep"] = start
                 every = log_interval(cfg)
@@ -136,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="asset root: auto (cloud if reachable, else local stand-ins), local or cloud")
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: torch's choice; use 1 when several runs share the cores)")
+    p.add_argument("--compile", default="auto", choices=COMPILE_MODES,
+                   help="compiled hot paths (torch.compile): auto (where measured faster: CUDA), on or off")
     p.add_argument("--no-progress", action="store_true")
     return p
 
@@ -169,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if status in ("interrupted", "failed"):
         print(f"{spec.run_id}: {status} earlier, resuming from {run.latest_checkpoint() or 'the start'}")
-    meta = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress)
+    meta = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress,
+                   compile_mode=args.compile)
     ev = meta.get("final_eval") or {}
     detail = f"final eval return {ev['return_mean']:.3f} over {ev['episodes']} episodes" if ev else \
         f"{meta.get('divergence')}"

@@ -231,17 +231,16 @@ def test_genpo_learning_rate_rule():
     desired = agent.config.desired_kl  # 0.008 on Cartpole
 
     def after(lr, kl):
-        for group in agent.optimizer.param_groups:
-            group["lr"] = lr
-        agent.adapt_learning_rate(kl)
-        return agent.optimizer.param_groups[0]["lr"]
+        agent.optimizer.param_groups[0]["lr"].fill_(lr)
+        agent.adapt_learning_rate(torch.tensor(kl))
+        return agent.optimizer.param_groups[0]["lr"].item()
 
     assert after(3e-4, 2.5 * desired) == pytest.approx(2e-4)  # above 2 KL*: / 1.5
-    assert after(1.2e-5, 1.0) == 1e-5  # floor
+    assert after(1.2e-5, 1.0) == pytest.approx(1e-5)  # floor
     assert after(3e-4, 0.3 * desired) == pytest.approx(4.5e-4)  # below KL*/2: x 1.5
-    assert after(9e-3, 0.0) == 1e-2  # ceiling
-    assert after(3e-4, -2e-4) == 3e-4  # a negative k1 estimate below -1e-4 does not raise it
-    assert after(3e-4, desired) == 3e-4  # in the band: unchanged
+    assert after(9e-3, 0.0) == pytest.approx(1e-2)  # ceiling
+    assert after(3e-4, -2e-4) == pytest.approx(3e-4)  # a negative k1 estimate below -1e-4 does not raise it
+    assert after(3e-4, desired) == pytest.approx(3e-4)  # in the band: unchanged
     assert agent.scheduler is None  # no skrl scheduler beside the rule
 
 

@@ -91,7 +91,8 @@ def test_a_planned_run_hands_its_spec_and_config_to_the_training_process_as_data
     filters = sweep.parse_filters(["algo=genpo", "diffusion_steps=10", "seed=0"], manifest)
     ((spec, run),) = sweep.plan(manifest, Store(tmp_path), filters)
     (job,) = sweep.train_jobs([(spec, run)], "cpu")
-    assert job.args == ["-m", "benchmark.train", "--run-dir", str(run.path), "--device", "cpu", "--no-progress"]
+    assert job.args == ["-m", "benchmark.train", "--run-dir", str(run.path), "--device", "cpu", "--compile", "auto",
+                        "--no-progress"]
     assert job.state() == "new" and not run.path.exists()  # planning writes nothing until the job starts
     job.prepare()
     meta = run.read_meta()

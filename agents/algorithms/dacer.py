@@ -40,7 +40,6 @@ from agents.catalogue import Algorithm
 from agents.diffusion.denoiser import mlp
 from agents.diffusion.gmm_entropy import ESTIMATORS, gmm_entropy
 from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting, polyak
-from agents.diffusion.sampler import sample
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
 from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Original, Range, choices, setting
@@ -125,10 +124,10 @@ class TwinDistributionalQ(torch.nn.Module):
         return torch.min(m1, m2)
 
 
-def dsac_t_loss(mean, std, target, target_sample, b: float) -> torch.Tensor:
+def dsac_t_loss(mean, std, target, target_sample, b) -> torch.Tensor:
     """DSAC-T's critic loss for one net (see the module docstring)."""
     sg_mean, sg_std = mean.detach(), std.detach()
-    y_hat = (mean + (target_sample - mean).clamp(-3 * b, 3 * b)).detach()
+    y_hat = (mean + torch.clamp(target_sample - mean, -3 * b, 3 * b)).detach()
     mean_term = mean * (target - sg_mean) / (sg_std.square() + 0.1)
     std_term = std * ((sg_mean - y_hat).square() - sg_std.square()) / (sg_std.pow(3) + 0.1)
     return -(b * b + 0.1) * (mean_term + std_term).mean()
@@ -145,7 +144,7 @@ class DACER(DiffusionOffPolicyAgent):
         self.log_alpha = torch.tensor(math.log(cfg.initial_alpha), device=self.device, requires_grad=True)
         self.alpha_optimizer = torch.optim.Adam([self.log_alpha], lr=cfg.entropy_lr)
         self.target_entropy = cfg.target_entropy_per_dim * self.act_dim
-        self.sigma_ema: list[float] | None = None
+        self.sigma_ema: torch.Tensor | None = None  # b of DSAC-T, one per Q net, on the device
         self.last_alpha_step = -1
         self.checkpoint_modules.update(log_alpha=self.log_alpha, alpha_optimizer=self.alpha_optimizer)
 
@@ -158,17 +157,17 @@ class DACER(DiffusionOffPolicyAgent):
 
     @torch.no_grad()
     def explore(self, obs):
-        return self.noisy(sample(self.actor, self.schedule, obs)[:, 0])
+        return self.noisy(self.sample_actions(self.actor, obs)[:, 0])
 
     @torch.no_grad()
     def evaluate_action(self, obs):
-        return sample(self.actor, self.schedule, obs)[:, 0]
+        return self.sample_actions(self.actor, obs)[:, 0]
 
     @torch.no_grad()
     def critic_targets(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """(y, y_s): the mean target and the sampled one (module docstring), rewards scaled."""
         s2 = batch["next_observations"]
-        (m1, s1), (m2, s2_) = self.target_critic(s2, self.noisy(sample(self.actor, self.schedule, s2)[:, 0]))
+        (m1, s1), (m2, s2_) = self.target_critic(s2, self.noisy(self.sample_actions(self.actor, s2)[:, 0]))
         reward = self.config.reward_scale * batch["rewards"]
         discount = self.config.discount * batch["terminated"].logical_not().float()
         z = torch.randn_like(m1).clamp(-3, 3)
@@ -182,15 +181,14 @@ class DACER(DiffusionOffPolicyAgent):
         delayed = self.updates % self.config.policy_delay == 0
         if delayed:  # the critics before this update's critic step
             self.critic.requires_grad_(False)
-            policy_loss = -self.critic.min_q(s, self.noisy(sample(self.actor, self.schedule, s, grad=True)[:, 0]))
+            policy_loss = -self.critic.min_q(s, self.noisy(self.sample_actions(self.actor, s, grad=True)[:, 0]))
             self.step_actor(policy_loss.mean())
             self.critic.requires_grad_(True)
-            self.track_data("Loss / Policy loss", policy_loss.mean().item())
+            self.track_data("Loss / Policy loss", policy_loss.mean().detach())
         (mu1, sd1), (mu2, sd2) = self.critic(s, a)
         tau = self.config.polyak
-        means = [sd1.detach().mean().item(), sd2.detach().mean().item()]
-        self.sigma_ema = means if self.sigma_ema is None else [(1 - tau) * e + tau * m
-                                                              for e, m in zip(self.sigma_ema, means)]
+        means = torch.stack([sd1.detach().mean(), sd2.detach().mean()])
+        self.sigma_ema = means if self.sigma_ema is None else torch.lerp(self.sigma_ema, means, tau)
         critic_loss = (dsac_t_loss(mu1, sd1, target, target_sample, self.sigma_ema[0])
                        + dsac_t_loss(mu2, sd2, target, target_sample, self.sigma_ema[1]))
         self.step_critic(critic_loss)
@@ -199,9 +197,9 @@ class DACER(DiffusionOffPolicyAgent):
         if self.alpha_due(timestep, timesteps):
             self.update_alpha(s)
         self.updates += 1
-        self.track_data("Loss / Critic loss", critic_loss.item())
-        self.track_data("Q-network / Q1 (mean)", mu1.mean().item())
-        self.track_data("Policy / alpha", self.log_alpha.exp().item())
+        self.track_data("Loss / Critic loss", critic_loss.detach())
+        self.track_data("Q-network / Q1 (mean)", mu1.mean().detach())
+        self.track_data("Policy / alpha", self.log_alpha.exp().detach())
 
     def alpha_due(self, timestep: int, timesteps: int) -> bool:
         """Whether this update also steps alpha: every ``alpha_update_every`` updates (the original:
@@ -219,7 +217,7 @@ class DACER(DiffusionOffPolicyAgent):
     def entropy(self, states: torch.Tensor) -> torch.Tensor:
         """The mean over states of the entropy estimate of the action distribution (module docstring)."""
         states = states[: self.config.entropy_states]
-        actions = sample(self.actor, self.schedule, states, num=self.config.entropy_samples)
+        actions = self.sample_actions(self.actor, states, num=self.config.entropy_samples)
         if self.config.entropy_of == "noisy_action":
             actions = self.noisy(actions)
         return gmm_entropy(actions, components=self.config.gmm_components,
@@ -231,7 +229,7 @@ class DACER(DiffusionOffPolicyAgent):
         self.alpha_optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.alpha_optimizer.step()
-        self.track_data("Policy / Entropy estimate", float(entropy))
+        self.track_data("Policy / Entropy estimate", entropy.detach())
 
 
 FIDELITY = Fidelity(

@@ -21,9 +21,10 @@ import dataclasses
 
 import torch
 
+from agents import execution
 from agents.catalogue import Algorithm
 from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting
-from agents.diffusion.sampler import denoising_loss, sample
+from agents.diffusion.sampler import denoising_loss
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
 from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure
 from agents.settings import AT_LEAST_ONE, POSITIVE, Original, setting
@@ -72,20 +73,20 @@ class DIPO(DiffusionOffPolicyAgent):
 
     @torch.no_grad()
     def explore(self, obs: torch.Tensor) -> torch.Tensor:
-        return sample(self.actor, self.schedule, obs)[:, 0]
+        return self.sample_actions(self.actor, obs)[:, 0]
 
     @torch.no_grad()
     def evaluate_action(self, obs: torch.Tensor) -> torch.Tensor:
-        return sample(self.actor, self.schedule, obs, noise_ratio=0.0)[:, 0]
+        return self.sample_actions(self.actor, obs, noise_ratio=0.0)[:, 0]
 
     @torch.no_grad()
     def critic_target(self, next_obs: torch.Tensor) -> torch.Tensor:
-        return self.target_critic.min_q(next_obs, sample(self.target_actor, self.schedule, next_obs)[:, 0])
+        return self.target_critic.min_q(next_obs, self.sample_actions(self.target_actor, next_obs)[:, 0])
 
     def improve_actions(self, state: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         """``action_gradient_steps`` Adam steps on the actions toward higher min(Q1, Q2)."""
         a = actions.clone().requires_grad_(True)
-        optimizer = torch.optim.Adam([a], lr=self.config.action_lr, eps=1e-5)  # fresh each time
+        optimizer = torch.optim.Adam([a], lr=self.config.action_lr, eps=1e-5, **execution.fused(self.device))  # fresh
         max_norm = self.act_dim * self.config.action_grad_norm_ratio
         for _ in range(self.config.action_gradient_steps):
             loss = -self.critic.min_q(state, a).sum()
@@ -105,7 +106,7 @@ class DIPO(DiffusionOffPolicyAgent):
             self.memory.tensors_view["diffusion_actions"][idx] = improved  # improvements accumulate
         loss = denoising_loss(self.actor, self.schedule, improved, s)
         self.step_actor(loss)
-        self.track_data("Loss / Policy loss", loss.item())
+        self.track_data("Loss / Policy loss", loss.detach())
 
 
 _REPO = "BellmanTimeHut/DIPO"

@@ -36,6 +36,7 @@ from skrl.agents.torch.ppo.ppo import compute_gae
 from skrl.memories.torch import RandomMemory
 from skrl.models.torch import DeterministicMixin, Model
 
+from agents import execution
 from agents.algorithms import ppo
 from agents.catalogue import Algorithm
 from agents.diffusion.coupled_flow import CoupledFlow
@@ -142,6 +143,17 @@ class GenPO(PPO):
         )
         self.flow = policy.flow
         self._current_doubled = None
+        if cfg.lr_schedule == "genpo":  # the learning rate as a device tensor: the rule reads no value back
+            params = list(self.policy.parameters()) + list(self.value.parameters())
+            self.optimizer = torch.optim.Adam(params, lr=torch.tensor(float(cfg.actor_lr), device=self.device),
+                                              **execution.fused(device))
+            self.checkpoint_modules["optimizer"] = self.optimizer
+
+    def enable_compile(self) -> None:
+        """The compiled path (agents.execution): the forward and inverse chains, the value network."""
+        self.flow.forward_chain = execution.compile_fn(self.flow.forward_chain)
+        self.flow.inverse_chain = execution.compile_fn(self.flow.inverse_chain)
+        execution.compile_modules(self.value.net)
 
     def act(self, observations, states, *, timestep: int, timesteps: int):
         obs = self._observation_preprocessor(observations)
@@ -158,16 +170,29 @@ class GenPO(PPO):
         doubled, _ = self.flow.sample(self._observation_preprocessor(observations))
         return CoupledFlow.env_action(doubled)
 
-    def record_transition(self, *, observations, actions, **kwargs) -> None:
+    def record_transition(self, *, observations, states, actions, rewards, next_observations, next_states,
+                          terminated, truncated, infos, timestep, timesteps) -> None:
         """Store the doubled action and the *normalized* observation the policy acted on.
 
         The flow's log-density is sharp in the state, so the update must see exactly the input the
         rollout saw (as rsl-rl, which the original forks, stores normalized observations); the
-        running normalizer learns from the raw observations here instead of in the update.
+        running normalizer learns from the raw observations here instead of in the update. A
+        time-out adds gamma V(final observation) to its reward, as skrl's PPO does, but computed for
+        every step and masked, so no value is read back to decide whether to.
         """
-        if self.training and self.cfg.observation_preprocessor:
+        if not self.training:
+            return
+        if self.cfg.observation_preprocessor:
             self._observation_preprocessor(observations, train=True)
-        super().record_transition(observations=self._current_obs, actions=self._current_doubled, **kwargs)
+        self._current_next_observations = next_observations
+        if self.cfg.time_limit_bootstrap:
+            with torch.no_grad():
+                inputs = {"observations": self._observation_preprocessor(next_observations), "states": None}
+                next_values = self._value_preprocessor(self.value.act(inputs, role="value")[0], inverse=True)
+            rewards = rewards + self.cfg.discount_factor * next_values * truncated
+        self.memory.add_samples(observations=self._current_obs, states=states, actions=self._current_doubled,
+                                rewards=rewards, terminated=terminated, truncated=truncated,
+                                log_prob=self._current_log_prob, values=self._current_values)
 
     def update(self, *, timestep: int, timesteps: int) -> None:
         with torch.no_grad():
@@ -186,7 +211,7 @@ class GenPO(PPO):
         self.memory.set_tensor_by_name("returns", self._value_preprocessor(returns, train=True))
         self.memory.set_tensor_by_name("advantages", advantages)
 
-        sums = {"policy": 0.0, "value": 0.0, "compress": 0.0, "entropy": 0.0}
+        sums = dict.fromkeys(("policy", "value", "compress", "entropy"), 0.0)  # device tensors after the first
         steps = 0
         for _ in range(self.cfg.learning_epochs):
             kls = []
@@ -199,11 +224,11 @@ class GenPO(PPO):
                     torch.nn.utils.clip_grad_norm_(
                         list(self.policy.parameters()) + list(self.value.parameters()), self.cfg.grad_norm_clip)
                 if self.config.lr_schedule == "genpo":
-                    self.adapt_learning_rate(float(losses["kl_k1"]))  # before this minibatch's step
+                    self.adapt_learning_rate(losses["kl_k1"])  # before this minibatch's step
                 self.optimizer.step()
                 kls.append(losses["kl_k3"])
                 for key in sums:
-                    sums[key] += float(losses[key].detach())
+                    sums[key] = sums[key] + losses[key].detach()
                 steps += 1
             if self.scheduler is not None:
                 self.scheduler.step(torch.stack(kls).mean())
@@ -211,7 +236,8 @@ class GenPO(PPO):
         self.track_data("Loss / Value loss", sums["value"] / steps)
         self.track_data("Loss / Compression loss", sums["compress"] / steps)
         self.track_data("Policy / Entropy estimate", sums["entropy"] / steps)
-        self.track_data("Learning / Learning rate", self.optimizer.param_groups[0]["lr"])
+        lr = self.optimizer.param_groups[0]["lr"]
+        self.track_data("Learning / Learning rate", lr.detach().clone() if torch.is_tensor(lr) else lr)
 
     def minibatch_losses(self, obs, doubled, old_logp, old_values, returns, advantages) -> dict[str, torch.Tensor]:
         """The losses of one minibatch (review Eq. 19-21, see the module docstring) and the KL estimates."""
@@ -240,15 +266,13 @@ class GenPO(PPO):
                 "policy": policy_loss, "value": value_loss, "compress": compress_loss, "entropy": -new_logp.mean(),
                 "kl_k1": kl_k1, "kl_k3": kl_k3}
 
-    def adapt_learning_rate(self, kl: float) -> None:
+    def adapt_learning_rate(self, kl: torch.Tensor) -> None:
         """The original's rule (flowppo.py): /1.5 above twice the desired KL, x1.5 below half of it
-        when the estimate is above -1e-4, within [1e-5, 1e-2]."""
+        when the estimate is above -1e-4, within [1e-5, 1e-2]; on the device (no value read back)."""
         desired = self.config.desired_kl
-        for group in self.optimizer.param_groups:
-            if kl > 2 * desired:
-                group["lr"] = max(LR_BOUNDS[0], group["lr"] / 1.5)
-            elif kl < desired / 2 and kl > -1e-4:
-                group["lr"] = min(LR_BOUNDS[1], group["lr"] * 1.5)
+        lr = self.optimizer.param_groups[0]["lr"]
+        lower, raise_ = (lr / 1.5).clamp(min=LR_BOUNDS[0]), (lr * 1.5).clamp(max=LR_BOUNDS[1])
+        lr.copy_(torch.where(kl > 2 * desired, lower, torch.where((kl < desired / 2) & (kl > -1e-4), raise_, lr)))
 
 
 FIDELITY = Fidelity(

@@ -24,7 +24,7 @@ import torch
 
 from agents.catalogue import Algorithm
 from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting
-from agents.diffusion.sampler import denoising_loss, sample
+from agents.diffusion.sampler import denoising_loss
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
 from agents.fidelity import MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, Original, setting
@@ -88,7 +88,7 @@ class QVPO(DiffusionOffPolicyAgent):
 
     @torch.no_grad()
     def _best(self, critic, obs: torch.Tensor, num: int) -> torch.Tensor:
-        return best_of(critic, obs, sample(self.actor, self.schedule, obs, num=num))[0]
+        return best_of(critic, obs, self.sample_actions(self.actor, obs, num=num))[0]
 
     def explore(self, obs: torch.Tensor) -> torch.Tensor:
         return self._best(self.critic, obs, self.config.explore_candidates)
@@ -98,7 +98,7 @@ class QVPO(DiffusionOffPolicyAgent):
 
     @torch.no_grad()
     def critic_target(self, next_obs: torch.Tensor) -> torch.Tensor:
-        candidates = sample(self.target_actor, self.schedule, next_obs, num=self.config.target_candidates)
+        candidates = self.sample_actions(self.target_actor, next_obs, num=self.config.target_candidates)
         return self.target_critic.min_q(next_obs, best_of(self.target_critic, next_obs, candidates)[0])
 
     def entropy_coefficient(self, timestep: int, timesteps: int) -> float:
@@ -109,15 +109,15 @@ class QVPO(DiffusionOffPolicyAgent):
     def update_actor(self, timestep, timesteps) -> None:
         s = self.sample_batch()[1]["observations"]  # a batch of its own; stored actions are not used
         with torch.no_grad():
-            best, q = best_of(self.critic, s, sample(self.actor, self.schedule, s, num=self.config.sampling_number))
+            best, q = best_of(self.critic, s, self.sample_actions(self.actor, s, num=self.config.sampling_number))
             w = qvpo_weights(q)
             m = self.config.batch_sampling_number
             uniform = torch.rand(s.shape[0] * m, self.act_dim, device=s.device) * 2 - 1
             coef = self.entropy_coefficient(timestep, timesteps)
         loss = denoising_loss(self.actor, self.schedule, *weighted_batch(s, best, w, uniform, coef))
         self.step_actor(loss)
-        self.track_data("Loss / Policy loss", loss.item())
-        self.track_data("Policy / Q weight (mean)", w.mean().item())
+        self.track_data("Loss / Policy loss", loss.detach())
+        self.track_data("Policy / Q weight (mean)", w.mean().detach())
 
 
 FIDELITY = Fidelity(

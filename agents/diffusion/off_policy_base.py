@@ -13,7 +13,10 @@
 - actions in [-1, 1], which Isaac Lab's action scale maps.
 
 Subclasses implement ``explore`` (acting while training), ``evaluate_action`` (the action the
-original evaluates with), ``critic_target`` and ``update_actor``, each on normalized observations.
+original evaluates with), ``critic_target`` and ``update_actor``, each on normalized observations,
+and draw chain samples with :meth:`DiffusionOffPolicyAgent.sample_actions` (eager or compiled,
+:mod:`agents.execution`). Nothing in acting or updating reads a value back to the host: losses and
+statistics are tracked as device tensors, read by the training loop at its log interval.
 """
 
 from __future__ import annotations
@@ -27,9 +30,10 @@ import torch
 from skrl.agents.torch import Agent, AgentCfg
 from skrl.resources.preprocessors.torch import RunningStandardScaler
 
-from agents import models
+from agents import execution, models
 from agents.diffusion.denoiser import Denoiser, mlp
 from agents.diffusion.init import SCHEMES, initialize
+from agents.diffusion.sampler import reverse_chain, sample
 from agents.diffusion.schedules import NoiseSchedule
 from agents.settings import POSITIVE, OffPolicyConfig, choices, profile_setting, setting, update_ratio
 
@@ -76,9 +80,9 @@ class TwinQ(torch.nn.Module):
 
 
 def polyak(target: torch.nn.Module, source: torch.nn.Module, tau: float) -> None:
+    """target <- target + tau (source - target), every parameter in one foreach kernel."""
     with torch.no_grad():
-        for t, s in zip(target.parameters(), source.parameters()):
-            t.lerp_(s, tau)
+        torch._foreach_lerp_(list(target.parameters()), list(source.parameters()), tau)
 
 
 def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.Module, clip: float) -> None:
@@ -114,8 +118,10 @@ class DiffusionOffPolicyAgent(Agent):
         for module in (self.actor, self.target_actor, self.critic, self.target_critic):
             if module is not None:
                 module.to(self.device)
-        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr, eps=self.adam_eps)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, eps=self.adam_eps)
+        fused = execution.fused(device)
+        self.actor_optimizer = torch.optim.Adam(self.actor.parameters(), lr=cfg.actor_lr, eps=self.adam_eps, **fused)
+        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=cfg.critic_lr, eps=self.adam_eps,
+                                                 **fused)
         self.normalizer = (RunningStandardScaler(size=observation_space, device=self.device)
                            if cfg.observation_normalization else None)
         self.checkpoint_modules.update(actor=self.actor, critic=self.critic, target_critic=self.target_critic,
@@ -127,6 +133,16 @@ class DiffusionOffPolicyAgent(Agent):
         self.updates = 0
         self.update_credit = 0.0  # gradient steps owed (fractions of gradient_steps carried over)
         self.steps_per_vector_step = update_ratio(cfg, num_envs)["gradient_steps_per_vector_step"]
+        self.chain = reverse_chain
+
+    def enable_compile(self) -> None:
+        """The compiled path (agents.execution): the whole reverse chain in one graph, every network."""
+        self.chain = execution.compile_fn(reverse_chain)
+        execution.compile_modules(self.actor, self.target_actor, self.critic, self.target_critic)
+
+    def sample_actions(self, denoiser: torch.nn.Module, obs: torch.Tensor, **kwargs) -> torch.Tensor:
+        """[B, num, a] chain samples of ``denoiser`` (the actor or its target) for states [B, s]."""
+        return sample(denoiser, self.schedule, obs, chain=self.chain, **kwargs)
 
     def make_critic(self, cfg: DiffusionOffPolicyConfig) -> torch.nn.Module:
         return TwinQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
@@ -199,8 +215,8 @@ class DiffusionOffPolicyAgent(Agent):
         if self.target_actor is not None:
             polyak(self.target_actor, self.actor, self.config.polyak)
         self.updates += 1
-        self.track_data("Loss / Critic loss", critic_loss.item())
-        self.track_data("Q-network / Q1 (mean)", q1.mean().item())
+        self.track_data("Loss / Critic loss", critic_loss.detach())
+        self.track_data("Q-network / Q1 (mean)", q1.detach().mean())
 
     def step_actor(self, loss: torch.Tensor) -> None:
         step(self.actor_optimizer, loss, self.actor, self.config.grad_norm_clip)

@@ -4,6 +4,10 @@
 states or candidates): x_K ~ N(0, I); for k = K-1..0: eps = denoiser(x_k, s, k), x0 = predicted and
 clamped to [-1, 1], x_{k-1} ~ q(x_{k-1} | x_k, x0) (no noise at k = 0); the result is clamped again,
 as DIPO, QVPO and DACER do. With ``grad=True`` the whole chain stays differentiable (DACER's BPTT).
+
+All the noise of a call is drawn up front, in two tensors, and handed to :func:`reverse_chain`, a
+pure function of (states, x_K, noise): that is what an agent compiles (``agents.execution``), so the
+compiled and the eager chain give the same actions for the same noise.
 """
 
 from __future__ import annotations
@@ -14,24 +18,31 @@ from agents.diffusion.denoiser import Denoiser
 from agents.diffusion.schedules import NoiseSchedule
 
 
+def reverse_chain(denoiser: Denoiser, schedule: NoiseSchedule, state: torch.Tensor, x: torch.Tensor,
+                  noise: torch.Tensor, clip: float = 1.0, noise_ratio: float = 1.0) -> torch.Tensor:
+    """x_K [R, a] and the per-step noise [K, R, a] -> the chain's output [R, a] for states [R, s]."""
+    for k in reversed(range(schedule.steps)):
+        x0 = schedule.predict_x0(x, k, denoiser(x, state, k)).clamp(-clip, clip)
+        mean, log_var = schedule.posterior(x0, x, k)
+        x = mean + noise_ratio * (0.5 * log_var).exp() * noise[k] if k > 0 else mean
+    return x.clamp(-clip, clip)
+
+
 def sample(denoiser: Denoiser, schedule: NoiseSchedule, state: torch.Tensor, *, num: int = 1,
            clip: float = 1.0, grad: bool = False, noise_ratio: float = 1.0,
-           generator: torch.Generator | None = None) -> torch.Tensor:
+           generator: torch.Generator | None = None, chain=reverse_chain) -> torch.Tensor:
     """[B, s] states -> [B, num, a] actions (``num`` candidates per state).
 
-    ``noise_ratio`` scales the per-step noise (DIPO evaluates with 0: x_K stays random).
+    ``noise_ratio`` scales the per-step noise (DIPO evaluates with 0: x_K stays random); ``chain`` is
+    :func:`reverse_chain` or its compiled form.
     """
     batch = state.shape[0]
     act_dim = denoiser.net[-1].out_features
     s = state.repeat_interleave(num, dim=0) if num > 1 else state
+    x = torch.randn(batch * num, act_dim, device=state.device, generator=generator)
+    noise = torch.randn(schedule.steps, batch * num, act_dim, device=state.device, generator=generator)
     with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
-        x = torch.randn(batch * num, act_dim, device=state.device, generator=generator)
-        noise = torch.randn(schedule.steps, batch * num, act_dim, device=state.device, generator=generator)
-        for k in reversed(range(schedule.steps)):
-            x0 = schedule.predict_x0(x, k, denoiser(x, s, k)).clamp(-clip, clip)
-            mean, log_var = schedule.posterior(x0, x, k)
-            x = mean + noise_ratio * (0.5 * log_var).exp() * noise[k] if k > 0 else mean
-        x = x.clamp(-clip, clip)
+        x = chain(denoiser, schedule, s, x, noise, clip, noise_ratio)
     return x.view(batch, num, act_dim)
 
 

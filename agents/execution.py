@@ -1,0 +1,74 @@
+"""How an agent's hot paths execute: eager PyTorch, or compiled with ``torch.compile``.
+
+Compiling changes how the numbers are computed, not which: the same networks and formulas, fused
+into fewer kernels, with the same random numbers (every chain draws its noise up front, eagerly,
+see :mod:`agents.diffusion.sampler`). What is compiled:
+
+- the diffusion agents' reverse chain (:func:`agents.diffusion.sampler.reverse_chain`, all K steps
+  in one graph), GenPO's forward and inverse flow chains, and every network's forward (and so its
+  backward) pass;
+- PPO's (skrl's) policy and value networks.
+
+``compile`` is an execution option like the device (``--compile auto|on|off`` on the CLIs, recorded
+in each attempt of ``run.json``), not a setting of the algorithm: it does not enter the run id.
+``auto`` compiles where it was measured to pay (:data:`AUTO`: on CUDA; on the CPU here it did not,
+see the README's speed report). The optimizers are fused where torch offers it (CUDA).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+MODES = ("auto", "on", "off")
+AUTO = {"cuda": True, "cpu": False}  # measured: README, "Speed"
+
+
+def use_compile(mode: str, device: str) -> bool:
+    """Whether ``mode`` compiles on ``device``."""
+    if mode not in MODES:
+        raise ValueError(f"unknown compile mode {mode!r}; valid: {', '.join(MODES)}")
+    if mode == "auto":
+        return AUTO.get(torch.device(device).type, False)
+    return mode == "on"
+
+
+def _prepare() -> None:
+    # one graph per distinct (network, shape, grad mode) an agent uses: more than dynamo's default 8
+    for name in ("cache_size_limit", "recompile_limit", "accumulated_cache_size_limit",
+                 "accumulated_recompile_limit"):
+        if hasattr(torch._dynamo.config, name):
+            setattr(torch._dynamo.config, name, max(getattr(torch._dynamo.config, name), 64))
+
+
+def compile_fn(fn):
+    _prepare()
+    return torch.compile(fn)
+
+
+def compile_modules(*modules: torch.nn.Module | None) -> None:
+    """Compile each module's forward in place (its state dict keeps its keys)."""
+    _prepare()
+    for module in modules:
+        if module is not None:
+            module.compile()
+
+
+def fused(device: str) -> dict[str, Any]:
+    """Optimizer arguments: fused kernels on CUDA, torch's default elsewhere."""
+    return {"fused": True} if torch.device(device).type == "cuda" else {}
+
+
+def accelerate(agent, enabled: bool) -> bool:
+    """Put ``agent`` on its compiled path when ``enabled``; returns whether it did. Agents of this
+    harness say how (``enable_compile``); skrl's agents get their networks compiled."""
+    if not enabled:
+        return False
+    if hasattr(agent, "enable_compile"):
+        agent.enable_compile()
+        return True
+    for model in getattr(agent, "models", {}).values():
+        if model is not None:
+            compile_modules(*model.children())  # skrl's instantiated networks: the containers it calls
+    return True
