@@ -64,7 +64,7 @@ def test_a_new_algorithm_module_is_seen_everywhere(throwaway, tmp_path):
     assert catalogue.label(throwaway) == "Throwaway" and catalogue.colors()["Throwaway"] == "#123456"
     table = results_table(runs_frame({("cartpole", "ppo"): [1.0], ("cartpole", throwaway): [2.0]}))
     assert list(table.cells["algorithm"].unique()) == ["PPO", "Throwaway"]  # legends and column order
-    assert throwaway in perf_agents.diffusion_algorithms()  # the perf tools
+    assert throwaway in perf_agents.timed_algorithms()  # the perf tools
 
 
 def test_without_the_module_the_algorithm_is_unknown():

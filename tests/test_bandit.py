@@ -1,6 +1,9 @@
-"""The multimodal 2-D bandits: the diffusion core represents two modes where a Gaussian cannot, and
-every diffusion agent learns the state-conditioned one through the real training loop, keeping
-both modes of each state, where SAC's Gaussian keeps at most one."""
+"""The multimodal 2-D bandits: the diffusion core represents two modes (per state) where a Gaussian
+cannot, and every diffusion agent learns the state-conditioned bandit through the real training loop.
+
+GenPO's coupled flow (5 steps, mixing 0.9) is not in the capacity test: fitted by maximum likelihood
+for 2000 steps it put 11-16 % of its samples near each mode (the denoiser: over 30 %), so this
+suite does not show that the flow keeps two modes."""
 
 import pytest
 import torch
@@ -8,9 +11,9 @@ import torch
 from agents.diffusion.denoiser import Denoiser
 from agents.diffusion.sampler import denoising_loss, sample
 from agents.diffusion.schedules import NoiseSchedule
-from agents.interface import evaluation_action, init_for_loop
+from agents.interface import init_for_loop
 from agents.catalogue import build_agent, resolve_config
-from bandit import MODES, SCALE, StateBanditEnv, near_mode, reward, state_mode_coverage
+from bandit import MODES, SCALE, STATE_MODES, StateBanditEnv, near_mode, reward, state_mode_coverage, state_reward
 from benchmark import loop
 from benchmark.store import RunDir
 from tasks.registry import get_task
@@ -60,35 +63,46 @@ def _train(tmp_path, algo, env, steps, overrides):
     return agent, [float(r["return_mean"]) for r in RunDir(tmp_path).read_metrics()]
 
 
-def _coverage(agent, state: int, n: int = 2000, acting: bool = False) -> torch.Tensor:
-    """Share of the policy's actions near each mode of ``state``: as evaluated, or as it acts."""
-    obs = torch.nn.functional.one_hot(torch.full((n,), state), 2).float()
-    agent.enable_training_mode(acting)
-    with torch.no_grad():
-        actions = agent.act(obs, None, timestep=10**6, timesteps=10**6)[0] if acting else evaluation_action(agent, obs)
-    return state_mode_coverage(state, actions.clamp(-1, 1))
-
-
 @pytest.mark.parametrize("algo", CASES)
-def test_each_diffusion_agent_learns_both_modes_of_each_state(tmp_path, algo):
-    """Through the real training loop on the state-conditioned two-mode bandit: the reward more than
-    doubles, and in each state the policy (as it is evaluated) keeps mass on both of that state's
-    modes (mode coverage per state measured)."""
+def test_each_diffusion_agent_learns_the_state_conditioned_bandit(tmp_path, algo):
+    """Through the real training loop: the reward more than doubles. (Mode coverage is the policy
+    class's, below: the RL objective rewards either mode, and at these budgets each agent ends near
+    one mode of each state.)"""
     steps, overrides = CASES[algo]
-    agent, returns = _train(tmp_path, algo, StateBanditEnv(256), steps, overrides)
+    _, returns = _train(tmp_path, algo, StateBanditEnv(256), steps, overrides)
     uniform = 0.126 * SCALE  # expected reward of uniform random actions on [-1, 1]^2
     final = sum(returns[-3:]) / 3
     assert final > 2 * returns[0] and final > uniform, f"{algo}: {returns}"
-    for state in (0, 1):
-        coverage = _coverage(agent, state)
-        assert coverage.min() > 0.1, f"{algo}, state {state}: share near each mode {coverage.tolist()}"
 
 
-def test_a_gaussian_policy_keeps_at_most_one_mode_per_state(tmp_path):
-    """SAC's Gaussian policy, trained the same way, samples near one mode of each state (or between)."""
-    agent, returns = _train(tmp_path, "sac", StateBanditEnv(256), 300,
-                            {"batch_size": 256, "memory_size": 64, "actor_lr": 1e-3, "critic_lr": 1e-3,
-                             "gradient_steps": 2})
-    assert sum(returns[-3:]) / 3 > returns[0]  # it learns too
+def _per_state_data(n: int = 4096):
+    states = torch.randint(0, 2, (n,))
+    modes = STATE_MODES[states, torch.randint(0, 2, (n,))]
+    return states, torch.nn.functional.one_hot(states, 2).float(), modes + 0.05 * torch.randn(n, 2)
+
+
+def test_state_conditioned_denoiser_keeps_both_modes_of_each_state():
+    """The shared denoiser (DIPO, QVPO, DACER), fitted to each state's two modes, keeps both (mode
+    coverage per state measured), where the best Gaussian per state puts its mass between them."""
+    torch.manual_seed(0)
+    states, obs, data = _per_state_data()
+    net, sched = Denoiser(2, 2, [64, 64]), NoiseSchedule("cosine", 20)
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(1500):
+        idx = torch.randint(0, len(data), (512,))
+        loss = denoising_loss(net, sched, data[idx], obs[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     for state in (0, 1):
-        assert _coverage(agent, state, acting=True).min() < 0.1
+        s = torch.nn.functional.one_hot(torch.full((2000,), state), 2).float()
+        with torch.no_grad():
+            actions = sample(net, sched, s[:1], num=2000)[0]
+        mask = states == state
+        gauss = torch.distributions.MultivariateNormal(data[mask].mean(0), torch.cov(data[mask].T))
+        g = gauss.sample((2000,)).clamp(-1, 1)
+        coverage = state_mode_coverage(state, actions)
+        assert coverage.min() > 0.3, f"state {state}: {coverage.tolist()}"
+        assert state_mode_coverage(state, g).max() < 0.5 * coverage.min()
+        assert state_reward(torch.full((2000,), state), actions).mean() > \
+            state_reward(torch.full((2000,), state), g).mean() + 0.2 * SCALE
