@@ -51,7 +51,9 @@ NEVER = 2**62
 
 
 def init_for_loop(agent) -> None:
-    """``agent.init()`` with skrl's own TensorBoard writer and checkpoints off (the loop does both)."""
+    """``agent.init()`` with skrl's own TensorBoard writer and checkpoints off (the loop does both),
+    and its action spaces' generators seeded from the seed torch's generator was given (the run's;
+    see :func:`action_spaces`) without drawing from it: every other random draw stays as it was."""
     agent.cfg.experiment.write_interval = 0
     agent.cfg.experiment.checkpoint_interval = 0
     agent.init()
@@ -59,6 +61,20 @@ def init_for_loop(agent) -> None:
     agent.write_interval = NEVER if getattr(agent, "losses_need_write_interval", False) else 0
     if hasattr(agent, "log_entropy_coefficient"):  # SAC's learned temperature is a bare tensor
         agent.checkpoint_modules.setdefault("log_entropy_coefficient", agent.log_entropy_coefficient)
+    for i, space in enumerate(action_spaces(agent)):  # from the run's seed, drawing nothing from torch's
+        space.seed(torch.initial_seed() % 2**32 + i)
+
+
+def action_spaces(agent) -> list:
+    """The gymnasium spaces skrl's random actions draw from (``Model.random_act`` samples the
+    policy model's action space with the space's own numpy generator, which gymnasium seeds from the
+    OS unless told: the reason skrl's off-policy agents did not repeat a run with the same seed)."""
+    found = {}
+    for space in [getattr(agent, "action_space", None),
+                  *(getattr(m, "action_space", None) for m in (getattr(agent, "models", None) or {}).values())]:
+        if space is not None and hasattr(space, "seed"):
+            found[id(space)] = space
+    return list(found.values())
 
 
 def module_states(agent) -> dict:

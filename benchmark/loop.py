@@ -6,6 +6,9 @@ what a benchmark needs and the trainer does not: the true final observation of e
 on the device without per-step host syncs; every ``log_interval`` steps one row goes to the run's
 metrics file and TensorBoard; checkpoints hold everything needed to resume; NaN/inf in a loss or
 a parameter stops the run as *diverged* (a result, not a crash).
+
+Given the same seed, settings, device and number of torch threads, a run repeats its metrics exactly
+on the CPU, except the columns that time things (:func:`is_timing`).
 """
 
 from __future__ import annotations
@@ -61,6 +64,12 @@ def set_rng_state(state: dict[str, Any]) -> None:
     random.setstate(state["python"])
 
 
+def is_timing(column: str) -> bool:
+    """Whether a metrics column measures time (it differs between two runs of the same experiment):
+    the loop's wall time and skrl's ``Stats / ... time (ms)``."""
+    return column == "wall_time_s" or column.endswith("_time_ms")
+
+
 def _check_finite(agent, row: dict[str, Any], timestep: int) -> None:
     for key, value in row.items():
         if key.startswith("loss") and isinstance(value, float) and not math.isfinite(value):
@@ -68,6 +77,10 @@ def _check_finite(agent, row: dict[str, Any], timestep: int) -> None:
     for name, module in agent.checkpoint_modules.items():
         if isinstance(module, torch.nn.Module):
             for pname, p in module.named_parameters():
+                # skrl's lazy layers have no values before their first forward pass (a policy that
+                # has only taken random actions so far)
+                if isinstance(p, torch.nn.parameter.UninitializedParameter):
+                    continue
                 if not torch.isfinite(p).all():
                     raise Diverged(timestep, f"parameter {name}.{pname} is not finite")
 

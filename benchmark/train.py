@@ -54,6 +54,7 @@ def planned_spec(run: RunDir) -> RunSpec:
 def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True,
             compile_mode: str = "auto") -> dict[str, Any]:
     """Train, evaluate and finish the run planned in ``run`` (resuming if it was interrupted)."""
+    import torch  # noqa: PLC0415
     from skrl.utils import set_seed  # noqa: PLC0415
 
     from agents import catalogue, execution  # noqa: PLC0415
@@ -79,6 +80,8 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
         run.write_meta(meta)
         try:
             set_seed(spec.seed)
+            torch.backends.cudnn.benchmark = False  # skrl's set_seed turns autotuning on: a source of drift
+            meta["determinism"] = attempt["determinism"] = provenance.determinism()
             with open_env(get_task(spec.task), num_envs=spec.num_envs, device=device, seed=spec.seed,
                           asset_mode=asset_mode) as handle:
                 meta.update(handle.record)  # physics preset and asset provenance (tasks.isaaclab_env.env_record)
