@@ -19,9 +19,10 @@ the same root by it)::
         report/                 its tables and figures
 
 A run is *finished* only when its ``run.json`` says so; every other file may be partial. Statuses:
-``planned`` (spec and config written, never started: reported as ``new``), ``running`` (in
-progress, or ``interrupted`` when nobody holds the lock), ``finished``, ``diverged`` (a result:
-NaN/inf seen) and ``failed`` (an exception). Every file is written whole or not at all (a
+``planned`` (spec and config written, never started: reported as ``new``), ``running`` (a live
+process holds the run's lock, whatever ``run.json`` says; ``interrupted`` when it says running and
+nobody holds it), ``finished``, ``diverged`` (a result: NaN/inf seen) and ``failed`` (an
+exception). Every file is written whole or not at all (a
 temporary file, then a rename).
 """
 
@@ -33,9 +34,10 @@ import fcntl
 import io
 import json
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tasks.errors import UserError
 
@@ -45,17 +47,42 @@ KEEP_CHECKPOINTS = 2
 
 
 # --- writing whole files -----------------------------------------------------------------------------
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+
+
+def atomic_write_with(path: Path, write: Callable[[BinaryIO], None], *, exclusive: bool = False) -> bool:
+    """Write ``path`` whole or not at all: ``write(f)`` fills a temporary file, which is synced and
+    renamed over ``path``. ``exclusive``: only if ``path`` does not exist yet (a hard link, which
+    fails if it does; returns False then)."""
+    path = Path(path)
+    tmp = _temporary(path)
     with open(tmp, "wb") as f:
-        f.write(data)
+        write(f)
         f.flush()
         os.fsync(f.fileno())
-    os.replace(tmp, path)
+    if not exclusive:
+        os.replace(tmp, path)
+        return True
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    return True
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write_with(path, lambda f: f.write(data))
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode()
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
+    atomic_write_bytes(path, _json_bytes(obj))
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -165,13 +192,21 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.meta_path, meta)
 
+    def create_meta(self, meta: dict) -> bool:
+        """Write ``run.json`` only if there is none (two sweeps planning the same run at once: the
+        first one wins, the other's would overwrite a run already started); True if written."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return atomic_write_with(self.meta_path, lambda f: f.write(_json_bytes(meta)), exclusive=True)
+
     def status(self) -> str:
-        meta = self.read_meta()
-        if meta is None or meta.get("status") == "planned":
-            return "new"
-        if meta.get("status") == "running" and not self.is_locked():
+        status = (self.read_meta() or {}).get("status", "new")
+        if status in DONE_STATUSES:
+            return status
+        if self.is_locked():
+            return "running"
+        if status == "running":
             return "interrupted"
-        return meta.get("status", "new")
+        return "new" if status == "planned" else status
 
     # --- exclusive ownership ----------------------------------------------------------------------
     def lock(self) -> contextlib.AbstractContextManager[None]:

@@ -6,8 +6,8 @@
 Given a task and an algorithm, the run is planned here (its spec and resolved config written into
 its directory); given only ``--run-dir``, the run is the one that directory already holds: the
 training process reads its spec and config from there, as data. Re-running a finished run does
-nothing; an interrupted or failed one resumes from its newest checkpoint. See
-:mod:`benchmark.store` for what the directory holds.
+nothing; an interrupted or failed one resumes from its newest checkpoint. A run another process
+holds is not touched (exit 2). See :mod:`benchmark.store` for what the directory holds.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def plan_run(run: RunDir, spec: RunSpec) -> None:
     """Write ``spec`` and its resolved config into ``run`` unless it already holds that run."""
     meta = run.read_meta()
     if meta is None:
-        run.write_meta(spec.initial_meta())
-    elif meta.get("run_id") != spec.run_id:
+        run.create_meta(spec.initial_meta())  # not over one another sweep has just written
+        meta = run.read_meta() or {}
+    if meta.get("run_id") != spec.run_id:
         raise UserError(f"invalid run directory {str(run.path)!r}: it holds run {meta.get('run_id')!r}, not "
                         f"{spec.run_id!r}; valid: an empty directory or one of the same run")
 
@@ -66,6 +67,10 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
 
     with run.lock():
         meta = run.read_meta()
+        if meta is None:
+            raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}")
+        if meta.get("status") in DONE_STATUSES:  # another process finished it since we looked
+            return meta
         spec = RunSpec.from_meta(meta)
         cfg = spec.config.config
         if meta["status"] == "planned":

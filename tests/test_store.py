@@ -73,3 +73,11 @@ def test_metrics_header_widens_and_resume_truncates(tmp_path):
     assert rows[0]["loss_x"] == "" and rows[1]["loss_x"] == "1.5"
     MetricsWriter(run, keep_until_timestep=1)
     assert [r["timestep"] for r in run.read_metrics()] == ["1"]
+
+
+def test_a_run_held_by_a_live_process_is_running_whatever_run_json_says(tmp_path):
+    run = RunDir(tmp_path / "r")
+    assert run.create_meta({"status": "planned"}) and not run.create_meta({"status": "other"})
+    assert run.read_meta() == {"status": "planned"} and run.status() == "new"
+    with run.lock():  # another sweep's training process has just taken it
+        assert run.status() == "running"
