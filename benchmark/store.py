@@ -11,7 +11,9 @@ the same root by it)::
         eval.json               the final evaluation (every episode's return)
         eval/<scenario>.json    zero-shot evaluations; eval/<scenario>.log their process output
         tb/                     TensorBoard events
-        checkpoints/            ckpt_<timestep>.pt, the newest two (resume points)
+        checkpoints/            ckpt_<timestep>.pt, the newest two (resume points); memory_<timestep>.pt,
+                                an off-policy agent's replay memory beside the newest one while the
+                                run trains (deleted when it ends)
         train.log               the training process's output, when a sweep started it
         .lock                   held (flock) by the process training the run
       <experiment>/
@@ -22,8 +24,10 @@ A run is *finished* only when its ``run.json`` says so; every other file may be 
 ``planned`` (spec and config written, never started: reported as ``new``), ``running`` (a live
 process holds the run's lock, whatever ``run.json`` says; ``interrupted`` when it says running and
 nobody holds it), ``finished``, ``diverged`` (a result: NaN/inf seen) and ``failed`` (an
-exception). Every file is written whole or not at all (a
-temporary file, then a rename).
+exception).
+
+Every file is written whole or not at all (a temporary file, fsync, then a rename). A damaged file
+found later is renamed ``<name>.damaged`` (kept for inspection, out of the way) rather than deleted.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import fcntl
 import io
 import json
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -83,6 +88,17 @@ def _json_bytes(obj: Any) -> bytes:
 
 def atomic_write_json(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, _json_bytes(obj))
+
+
+def set_aside(path: Path, *, copy: bool = False) -> Path:
+    """Rename (or ``copy``) a damaged file to ``<name>.damaged``, replacing an older one; returns
+    the new path."""
+    target = path.with_name(path.name + ".damaged")
+    if copy:
+        shutil.copyfile(path, target)
+    else:
+        os.replace(path, target)
+    return target
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -219,33 +235,78 @@ class RunDir:
 
     # --- checkpoints ------------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:
+        """``ckpt_<timestep>.pt`` files, oldest first (other names are ignored)."""
+        return [p for _, p in self._numbered("ckpt")]
+
+    def _numbered(self, prefix: str) -> list[tuple[int, Path]]:
         if not self.checkpoint_dir.exists():
             return []
-        found = [p for p in self.checkpoint_dir.glob("ckpt_*.pt")]
-        return sorted(found, key=lambda p: int(p.stem.split("_")[1]))
+        found = []
+        for p in self.checkpoint_dir.glob(f"{prefix}_*.pt"):
+            number = p.stem.removeprefix(f"{prefix}_")
+            if number.isdigit():
+                found.append((int(number), p))
+        return sorted(found)
 
     def latest_checkpoint(self) -> Path | None:
         found = self.checkpoints()
         return found[-1] if found else None
 
-    def save_checkpoint(self, state: dict, timestep: int) -> Path:
+    @staticmethod
+    def checkpoint_timestep(path: Path) -> int:
+        return int(path.stem.split("_")[1])
+
+    def memory_path(self, timestep: int) -> Path:
+        return self.checkpoint_dir / f"memory_{timestep}.pt"
+
+    def save_checkpoint(self, state: dict, timestep: int, memory: dict | None = None) -> Path:
+        """Write ``state`` as ``ckpt_<timestep>.pt`` (and ``memory``, a replay memory, beside it
+        first, so a checkpoint never exists without the memory it names); keep the newest
+        :data:`KEEP_CHECKPOINTS` checkpoints and only the newest checkpoint's memory (gigabytes)."""
         import torch  # noqa: PLC0415 (the store is read without torch by the analysis)
 
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
+        if memory is not None:
+            atomic_write_with(self.memory_path(timestep), lambda f: torch.save(memory, f))
         path = self.checkpoint_dir / f"ckpt_{timestep}.pt"
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_with(path, lambda f: torch.save(state, f))
         for old in self.checkpoints()[:-KEEP_CHECKPOINTS]:
             old.unlink(missing_ok=True)
+        for step, old in self._numbered("memory"):
+            if step != timestep:
+                old.unlink(missing_ok=True)
         return path
+
+    def drop_memory(self) -> None:
+        """Delete the saved replay memories, damaged ones too (a run that ended is not resumed)."""
+        if self.checkpoint_dir.exists():
+            for path in self.checkpoint_dir.glob("memory_*.pt*"):
+                path.unlink(missing_ok=True)
 
     # --- metrics and the final evaluation ---------------------------------------------------------
     def read_metrics(self) -> list[dict[str, str]]:
-        if not self.metrics_path.exists():
-            return []
-        with open(self.metrics_path, newline="") as f:
-            return list(csv.DictReader(f))
+        """The rows of ``metrics.csv`` up to the first one that does not parse (a torn file)."""
+        return self.check_metrics()[0]
+
+    def check_metrics(self) -> tuple[list[dict[str, str]], str | None]:
+        """(the rows up to the first bad one, what is wrong with the file or None). A row is good
+        when its ``timestep`` is an integer above the previous row's and it has every column."""
+        rows: list[dict[str, str]] = []
+        last = 0
+        try:
+            with open(self.metrics_path, newline="") as f:
+                reader = csv.DictReader(f)
+                for row in reader:
+                    step = row.get("timestep") or ""
+                    if None in row or None in row.values() or not step.isdigit() or int(step) <= last:
+                        return rows, f"row {reader.line_num} is torn or out of order"
+                    rows.append(row)
+                    last = int(step)
+                return rows, None
+        except FileNotFoundError:
+            return [], None
+        except (OSError, UnicodeDecodeError, csv.Error) as err:
+            return rows, f"{type(err).__name__}: {err}"
 
     def write_final_eval(self, result: dict) -> None:
         atomic_write_json(self.eval_path, result)

@@ -6,8 +6,10 @@
 Given a task and an algorithm, the run is planned here (its spec and resolved config written into
 its directory); given only ``--run-dir``, the run is the one that directory already holds: the
 training process reads its spec and config from there, as data. Re-running a finished run does
-nothing; an interrupted or failed one resumes from its newest checkpoint. A run another process
-holds is not touched (exit 2). See :mod:`benchmark.store` for what the directory holds.
+nothing; an interrupted or failed one resumes from its newest whole checkpoint
+(:mod:`benchmark.resume`), and its attempt in ``run.json`` says what it resumed from and any
+damaged file it had to pass over. A run another process holds is not touched (exit 2). See
+:mod:`benchmark.store` for what the directory holds.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
 
     from agents import catalogue, execution  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
-    from benchmark import loop  # noqa: PLC0415
+    from benchmark import loop, resume  # noqa: PLC0415
     from benchmark.policy_eval import evaluate  # noqa: PLC0415
     from tasks.isaaclab_env import open_env  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
@@ -73,6 +75,7 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
             return meta
         spec = RunSpec.from_meta(meta)
         cfg = spec.config.config
+        off_policy = not catalogue.get(spec.algo).on_policy
         if meta["status"] == "planned":
             meta.update(versions=provenance.package_versions(), git=provenance.git_state(),
                         machine=provenance.machine(), created_at=provenance.now())
@@ -98,17 +101,22 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
                                               device=device)
                 init_for_loop(agent)
                 execution.accelerate(agent, compiled)
-                start, wall = loop.restore_checkpoint(agent, run)
-                attempt["resumed_from_timestep"] = start
+                start = resume.restore(agent, run, timesteps=spec.timesteps, needs_memory=off_policy)
+                attempt["resumed_from_timestep"] = start.timestep
+                if start.memory_transitions is not None:
+                    attempt["replay_memory_restored"] = start.memory_transitions
+                if start.notes:
+                    attempt["recovered"] = start.notes
+                run.write_meta(meta)
                 every = log_interval(cfg)
                 settings = loop.LoopSettings(
                     timesteps=spec.timesteps, log_interval=every,
                     checkpoint_interval=max(every, (spec.timesteps // 10) // every * every),
-                    progress=progress,
+                    progress=progress, save_memory=off_policy,
                 )
-                if start < spec.timesteps:
-                    loop.train(agent, handle.env, handle.num_envs, settings, run, start_timestep=start,
-                               wall_offset=wall)
+                if start.timestep < spec.timesteps:
+                    loop.train(agent, handle.env, handle.num_envs, settings, run, start_timestep=start.timestep,
+                               wall_offset=start.wall_time_s, rng=start.rng)
                 result = evaluate(agent, handle.env, handle.unwrapped, episodes=spec.eval_episodes,
                                   max_episode_length=handle.max_episode_length)
                 run.write_final_eval(result)
@@ -125,6 +133,8 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
         finally:
             attempt["ended_at"] = meta["ended_at"] = provenance.now()
             attempt["status"] = meta["status"]
+            if meta["status"] in DONE_STATUSES:
+                run.drop_memory()  # never resumed again: gigabytes back
             run.write_meta(meta)  # the status is the last thing written
     return meta
 
@@ -187,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{spec.run_id}: {status} earlier, resuming from {run.latest_checkpoint() or 'the start'}")
     meta = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress,
                    compile_mode=args.compile)
+    if meta.get("attempts") and meta["attempts"][-1].get("recovered"):
+        print(f"{spec.run_id}: " + "; ".join(meta["attempts"][-1]["recovered"]), file=sys.stderr)
     ev = meta.get("final_eval") or {}
     detail = f"final eval return {ev['return_mean']:.3f} over {ev['episodes']} episodes" if ev else \
         f"{meta.get('divergence')}"
