@@ -16,7 +16,9 @@ A run that failed (an exception, not a divergence: divergence is a result) is no
 
 Several sweeps may share one store at once (two terminals, a local sweep beside a Ray job): a run is
 trained by whichever process holds its lock; the other sweeps wait for it, count it when it is done
-and take it over if its holder dies.
+and take it over if its holder dies. A run directory whose ``run.json`` is damaged is rebuilt from
+the plan and resumes from its checkpoints; one that cannot be read at all is reported with its path
+and left alone.
 """
 
 from __future__ import annotations
@@ -121,21 +123,23 @@ def print_plan(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest) -> None:
 def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str, poll: float = 1.0) -> dict[str, str]:
     """Run every job that is not done, as many at a time as the launcher allows; key -> final state.
 
-    Jobs whose state is ``failed`` are skipped unless ``retry_failed``. A ``running`` job (held by another process, e.g. a second sweep over the
+    Jobs whose state is ``failed`` are skipped unless ``retry_failed``, and ``unreadable`` ones are
+    reported and skipped. A ``running`` job (held by another process, e.g. a second sweep over the
     same store; also one whose process lost the race for it) is waited on: counted when its holder
     ends it, started here (resumed) if the holder dies first."""
     from tqdm import tqdm  # noqa: PLC0415
 
     outcome = {job.key: job.state() for job in jobs}
-    runnable = ("new", "interrupted", "failed") if retry_failed else ("new", "interrupted")
+    runnable = ("new", "interrupted", "damaged", "failed") if retry_failed else ("new", "interrupted", "damaged")
     pending = [j for j in jobs if outcome[j.key] in runnable]
     held = [j for j in jobs if outcome[j.key] == "running"]
     skipped = [j for j in jobs if outcome[j.key] not in (*runnable, "running", *DONE_STATUSES)]
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending) - len(held), unit=what, dynamic_ncols=True,
                smoothing=0.1)
     for job in skipped:
-        hint = "--retry-failed to run it again" if outcome[job.key] == "failed" else "not runnable"
-        bar.write(f"skipped   {job.key} ({outcome[job.key]}; {hint}); see {job.log}")
+        hint = {"failed": "--retry-failed to run it again", "unreadable": "its directory cannot be read"}
+        bar.write(f"skipped   {job.key} ({outcome[job.key]}; {hint.get(outcome[job.key], 'not runnable')}); "
+                  f"see {job.log.parent}")
     for job in held:
         bar.write(f"waiting   {job.key} (held by another process)")
     counts = {"done": len(jobs) - len(pending) - len(held) - len(skipped), "failed": len(skipped)}

@@ -24,10 +24,14 @@ A run is *finished* only when its ``run.json`` says so; every other file may be 
 ``planned`` (spec and config written, never started: reported as ``new``), ``running`` (a live
 process holds the run's lock, whatever ``run.json`` says; ``interrupted`` when it says running and
 nobody holds it), ``finished``, ``diverged`` (a result: NaN/inf seen) and ``failed`` (an
-exception).
+exception); ``damaged`` when ``run.json`` exists but is not a JSON object (torn by a crash or a full
+disk elsewhere: planning the run again sets it aside and rebuilds it) and ``unreadable`` when the
+directory cannot be read at all (permissions, a file where a directory should be).
 
-Every file is written whole or not at all (a temporary file, fsync, then a rename). A damaged file
-found later is renamed ``<name>.damaged`` (kept for inspection, out of the way) rather than deleted.
+Every file is written whole or not at all (a temporary file, fsync, then a rename); a write that
+fails (a full disk) removes its temporary file and raises ``OSError`` naming the file. A damaged
+file found later is renamed ``<name>.damaged`` (kept for inspection, out of the way) rather than
+deleted.
 """
 
 from __future__ import annotations
@@ -56,26 +60,48 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
 
 
+def _open_temporary(path: Path) -> BinaryIO:
+    """Where every file of the store is first written (the one place a test makes a disk full)."""
+    return open(path, "wb")
+
+
 def atomic_write_with(path: Path, write: Callable[[BinaryIO], None], *, exclusive: bool = False) -> bool:
     """Write ``path`` whole or not at all: ``write(f)`` fills a temporary file, which is synced and
     renamed over ``path``. ``exclusive``: only if ``path`` does not exist yet (a hard link, which
-    fails if it does; returns False then)."""
+    fails if it does; returns False then). A failed write (a full disk) removes the temporary file
+    and raises ``OSError`` naming ``path``."""
     path = Path(path)
     tmp = _temporary(path)
-    with open(tmp, "wb") as f:
-        write(f)
-        f.flush()
-        os.fsync(f.fileno())
-    if not exclusive:
-        os.replace(tmp, path)
-        return True
     try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
+        with _open_temporary(tmp) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    except Exception as err:
+        cause = _os_error(err)  # torch.save reports a failed write as a RuntimeError
+        if cause is None:
+            raise
+        raise OSError(cause.errno, f"{cause.strerror or cause} while writing {path}", str(path)) from err
     finally:
         tmp.unlink(missing_ok=True)
-    return True
+
+
+def _os_error(err: BaseException | None) -> OSError | None:
+    """The ``OSError`` behind ``err`` (itself, or its cause or context), if any."""
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, OSError) and err.errno is not None:
+            return err
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return None
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -123,12 +149,23 @@ def write_figure(fig, path: Path) -> Path:
 
 
 def read_json(path: Path) -> dict | None:
-    """A JSON object from ``path``; None when the file is missing or not a JSON object."""
+    """A JSON object from ``path``; None when the file is missing, unreadable or not a JSON object."""
     try:
-        data = json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return _load_json(path)
+    except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+
+
+def _load_json(path: Path) -> dict | None:
+    """A JSON object from ``path``; None when the file is missing; ``ValueError`` when it is not a
+    JSON object (torn, not text); ``OSError`` when it cannot be read."""
+    try:
+        data = json.loads(Path(path).read_bytes().decode())
+    except FileNotFoundError:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError(f"not a JSON object but {type(data).__name__}")
+    return data
 
 
 # --- locks -----------------------------------------------------------------------------------------
@@ -204,6 +241,14 @@ class RunDir:
     def read_meta(self) -> dict | None:
         return read_json(self.meta_path)
 
+    def meta_problem(self) -> str | None:
+        """Why ``run.json`` exists but cannot be used (torn, not JSON, unreadable), or None."""
+        try:
+            _load_json(self.meta_path)
+        except (OSError, ValueError) as err:
+            return f"{type(err).__name__}: {err}"
+        return None
+
     def write_meta(self, meta: dict) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.meta_path, meta)
@@ -215,7 +260,13 @@ class RunDir:
         return atomic_write_with(self.meta_path, lambda f: f.write(_json_bytes(meta)), exclusive=True)
 
     def status(self) -> str:
-        status = (self.read_meta() or {}).get("status", "new")
+        try:
+            meta = _load_json(self.meta_path)
+        except ValueError:
+            meta = {"status": "damaged"}
+        except OSError:
+            return "unreadable"
+        status = (meta or {}).get("status", "new")
         if status in DONE_STATUSES:
             return status
         if self.is_locked():
@@ -231,7 +282,10 @@ class RunDir:
         return hold(self.lock_path, f"run {self.path} is being trained by another process")
 
     def is_locked(self) -> bool:
-        return is_held(self.lock_path)
+        try:
+            return is_held(self.lock_path)
+        except OSError:  # a directory we may not write to: nobody trains it from here
+            return False
 
     # --- checkpoints ------------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:

@@ -74,6 +74,8 @@ def test_a_run_held_by_a_live_process_is_running_whatever_run_json_says(tmp_path
     assert run.read_meta() == {"status": "planned"} and run.status() == "new"
     with run.lock():  # another sweep's training process has just taken it
         assert run.status() == "running"
+    run.meta_path.write_text('{"status": "runn')
+    assert run.status() == "damaged" and run.meta_problem().startswith("JSONDecodeError")
 
 
 def test_metrics_header_widens_and_resume_truncates(tmp_path):
