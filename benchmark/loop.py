@@ -4,15 +4,17 @@ Per vectorized step it does what skrl's ``SequentialTrainer`` does (act, step, r
 what a benchmark needs and the trainer does not: the true final observation of episodes that ended
 (``extras["final_obs"]``) is what the agent stores as next observation; episode returns are counted
 on the device without per-step host syncs; every ``log_interval`` steps one row goes to the run's
-metrics file and TensorBoard; checkpoints hold everything needed to resume; NaN/inf in a loss or
-a parameter stops the run as *diverged* (a result, not a crash).
+metrics file and TensorBoard; checkpoints hold everything needed to resume (:mod:`benchmark.resume`);
+NaN/inf in a loss or a parameter stops the run as *diverged* (a result, not a crash).
+
+Given the same seed, settings, device and number of torch threads, a run repeats its metrics exactly
+on the CPU, except the columns that time things (:func:`is_timing`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import random
 import re
 import time
 from collections.abc import Callable
@@ -22,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from agents.interface import load_module_states, module_states
+from benchmark import resume
 from benchmark.store import MetricsWriter, RunDir
 from tasks.episodes import EpisodeAccumulator
 
@@ -40,6 +42,7 @@ class LoopSettings:
     log_interval: int
     checkpoint_interval: int  # a multiple of log_interval
     progress: bool = True
+    save_memory: bool = False  # checkpoints carry the replay memory (off-policy agents)
 
 
 # skrl's own per-step episode tracking; the loop counts episodes itself (EpisodeAccumulator).
@@ -51,14 +54,10 @@ def column_name(tag: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", tag.lower()).strip("_")
 
 
-def rng_state() -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
-
-
-def set_rng_state(state: dict[str, Any]) -> None:
-    torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+def is_timing(column: str) -> bool:
+    """Whether a metrics column measures time (it differs between two runs of the same experiment):
+    the loop's wall time and skrl's ``Stats / ... time (ms)``."""
+    return column == "wall_time_s" or column.endswith("_time_ms")
 
 
 def _check_finite(agent, row: dict[str, Any], timestep: int) -> None:
@@ -68,14 +67,20 @@ def _check_finite(agent, row: dict[str, Any], timestep: int) -> None:
     for name, module in agent.checkpoint_modules.items():
         if isinstance(module, torch.nn.Module):
             for pname, p in module.named_parameters():
+                # skrl's lazy layers have no values before their first forward pass (a policy that
+                # has only taken random actions so far)
+                if isinstance(p, torch.nn.parameter.UninitializedParameter):
+                    continue
                 if not torch.isfinite(p).all():
                     raise Diverged(timestep, f"parameter {name}.{pname} is not finite")
 
 
 def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
-          start_timestep: int = 0, wall_offset: float = 0.0,
+          start_timestep: int = 0, wall_offset: float = 0.0, rng: dict[str, Any] | None = None,
           on_log: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Train from ``start_timestep`` to ``settings.timesteps``; returns the last metrics row."""
+    """Train from ``start_timestep`` to ``settings.timesteps``; returns the last metrics row.
+    ``rng``: the generators' states saved with the checkpoint resumed from, restored once the
+    environments are reset (their reset draws from them too)."""
     from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415 (slow import)
 
     device = agent.device
@@ -84,6 +89,8 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
     stats = EpisodeAccumulator(num_envs, device=device)
     agent.enable_training_mode(True)
     obs, _ = env.reset()
+    if rng is not None:
+        resume.set_rng_state(rng)
     nonfinite_action = torch.zeros((), dtype=torch.bool, device=device)  # checked at log time: no per-step sync
     last_row: dict[str, Any] = {}
     t0 = time.perf_counter()
@@ -120,7 +127,7 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
                     raise Diverged(step, "the policy produced a non-finite action")
                 _check_finite(agent, last_row, step)
                 if step % settings.checkpoint_interval == 0 or step == settings.timesteps:
-                    save_checkpoint(agent, run, step, last_row["wall_time_s"])
+                    resume.save(agent, run, step, last_row["wall_time_s"], with_memory=settings.save_memory)
     finally:
         bar.close()
         writer.close()
@@ -147,19 +154,3 @@ def _log(agent, stats: EpisodeAccumulator, metrics: MetricsWriter, writer, step:
         if key not in ("timestep", "env_steps") and isinstance(value, (int, float)) and math.isfinite(value):
             writer.add_scalar(key, value, global_step=step * num_envs)
     return row
-
-
-def save_checkpoint(agent, run: RunDir, timestep: int, wall_time: float) -> None:
-    run.save_checkpoint({"timestep": timestep, "wall_time_s": wall_time, "modules": module_states(agent),
-                         "rng": rng_state()}, timestep)
-
-
-def restore_checkpoint(agent, run: RunDir) -> tuple[int, float]:
-    """Load the newest checkpoint into ``agent``; returns (timestep, training wall time so far)."""
-    path = run.latest_checkpoint()
-    if path is None:
-        return 0, 0.0
-    state = torch.load(path, map_location=agent.device, weights_only=False)
-    load_module_states(agent, state["modules"])
-    set_rng_state(state["rng"])
-    return int(state["timestep"]), float(state["wall_time_s"])

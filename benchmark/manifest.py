@@ -4,22 +4,25 @@ A manifest names tasks, algorithms, seeds, the number of environments (one, or a
 the training budget (``timesteps``, with optional per-algorithm ``budgets``), the evaluation
 (``eval_episodes``; ``evaluate``: zero-shot scenarios run on each trained policy, over
 ``scenario_episodes`` episodes each), and an
-optional grid of agent-setting overrides (every combination is run). Any mistake (an unknown key,
-task, algorithm, scenario or setting, a wrong type, an empty list, a run listed twice) is a
-:class:`UserError` that names the file, the key and the valid choices, raised before any run starts.
+optional grid of agent-setting overrides (every combination is run). Any mistake (a file that is
+not UTF-8 text, not YAML or not a mapping; an unknown key, task, algorithm, scenario or setting; a
+wrong type; a value outside its range, as each setting declares it in :mod:`agents.settings`; a
+device that is not cpu, cuda or cuda:N; an empty list; a run listed twice) is a :class:`UserError`
+that names the file, the key, the value and the valid choices, raised before any run starts.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tasks.errors import UserError
-from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec
+from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, check_device_name
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 KEYS = {
@@ -28,6 +31,7 @@ KEYS = {
     "budgets": dict, "evaluate": list, "scenario_episodes": int,
 }
 REQUIRED = ("name", "tasks", "algorithms", "seeds")
+NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")  # the experiment's folder beside the run store
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +85,13 @@ def load(name_or_path: str) -> Manifest:
     if not path.exists():
         raise UserError(f"unknown experiment {name_or_path!r}; valid: {', '.join(available())}")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not a manifest: not UTF-8 text ({err}); valid: a YAML file") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot be read ({err.strerror or err}); valid: a readable YAML file") from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         raise UserError(f"{path}: not valid YAML ({err})") from None
     if not isinstance(data, dict):
@@ -98,6 +108,18 @@ def load(name_or_path: str) -> Manifest:
     for key in ("tasks", "algorithms", "seeds", "num_envs", "evaluate"):
         if isinstance(data.get(key), list) and not data[key]:
             raise UserError(f"{path}: key {key!r} is an empty list")
+    for key in ("tasks", "algorithms", "evaluate"):
+        for item in data.get(key) or []:
+            if not isinstance(item, str):
+                raise UserError(f"{path}: key {key!r}: invalid entry {item!r}; valid: a name (a string)")
+    if not NAME.fullmatch(data["name"]) or data["name"] == "runs":
+        raise UserError(f"{path}: key 'name': invalid experiment name {data['name']!r}; valid: letters, digits, "
+                        "'_', '-' and '.' (not first), and not 'runs' (the run store's folder)")
+    if "device" in data:
+        try:
+            check_device_name(data["device"])
+        except UserError as err:
+            raise UserError(f"{path}: key 'device': {err}") from None
     if data.get("scenario_episodes", 1) <= 0:
         raise UserError(f"{path}: invalid number of scenario episodes {data['scenario_episodes']}; "
                         "valid: a positive integer")

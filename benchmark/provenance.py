@@ -1,4 +1,5 @@
-"""Where a number came from: package versions, the git commit, the machine, the time."""
+"""Where a number came from: package versions, the git commit, the machine, the time, and the
+settings that decide whether a run repeats exactly."""
 
 from __future__ import annotations
 
@@ -45,3 +46,21 @@ def machine() -> dict[str, object]:
 
     return {"host": platform.node(), "platform": platform.platform(), "cpus": os.cpu_count(),
             "argv": sys.argv}
+
+
+def determinism() -> dict[str, object]:
+    """The settings in force that decide whether the same seed repeats a run exactly. On the CPU it
+    does, for the same number of torch threads (a reduction split differently rounds differently).
+    On CUDA it is not promised: the training process does not switch on torch's deterministic
+    algorithms (Isaac Lab's and Newton's GPU kernels use atomics either way); it records what was
+    in force instead."""
+    import os  # noqa: PLC0415
+
+    import torch  # noqa: PLC0415
+
+    return {"torch_threads": torch.get_num_threads(),
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "cudnn_deterministic": torch.backends.cudnn.deterministic,
+            "cudnn_benchmark": torch.backends.cudnn.benchmark,
+            "cublas_workspace_config": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+            "exact_on": "cpu (same seed, settings and torch threads)"}

@@ -13,6 +13,12 @@ results table and the report, :mod:`analysis.report`) go beside the store.
 
 A run that failed (an exception, not a divergence: divergence is a result) is not retried unless
 ``--retry-failed`` says so; the sweep goes on and exits 1 listing what did not finish.
+
+Several sweeps may share one store at once (two terminals, a local sweep beside a Ray job): a run is
+trained by whichever process holds its lock; the other sweeps wait for it, count it when it is done
+and take it over if its holder dies. A run directory whose ``run.json`` is damaged is rebuilt from
+the plan and resumes from its checkpoints; one that cannot be read at all is reported with its path
+and left alone.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,32 +120,50 @@ def print_plan(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest) -> None:
 
 
 # --- executing jobs -------------------------------------------------------------------------------
-def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) -> dict[str, str]:
+def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str, poll: float = 1.0) -> dict[str, str]:
     """Run every job that is not done, as many at a time as the launcher allows; key -> final state.
 
-    Jobs whose state is ``failed`` are skipped unless ``retry_failed``; ``running`` ones (held by
-    another process, e.g. a second sweep over the same store) are skipped too."""
+    Jobs whose state is ``failed`` are skipped unless ``retry_failed``, and ``unreadable`` ones are
+    reported and skipped. A ``running`` job (held by another process, e.g. a second sweep over the
+    same store; also one whose process lost the race for it) is waited on: counted when its holder
+    ends it, started here (resumed) if the holder dies first."""
     from tqdm import tqdm  # noqa: PLC0415
 
     outcome = {job.key: job.state() for job in jobs}
-    runnable = ("new", "interrupted", "failed") if retry_failed else ("new", "interrupted")
+    runnable = ("new", "interrupted", "damaged", "failed") if retry_failed else ("new", "interrupted", "damaged")
     pending = [j for j in jobs if outcome[j.key] in runnable]
-    skipped = [j for j in jobs if outcome[j.key] not in runnable and outcome[j.key] not in DONE_STATUSES]
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending), unit=what, dynamic_ncols=True, smoothing=0.1)
+    held = [j for j in jobs if outcome[j.key] == "running"]
+    skipped = [j for j in jobs if outcome[j.key] not in (*runnable, "running", *DONE_STATUSES)]
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending) - len(held), unit=what, dynamic_ncols=True,
+               smoothing=0.1)
     for job in skipped:
-        hint = "--retry-failed to run it again" if outcome[job.key] == "failed" else "held by another process"
-        bar.write(f"skipped   {job.key} ({outcome[job.key]}; {hint}); see {job.log}")
-    counts = {"done": len(jobs) - len(pending) - len(skipped), "failed": len(skipped)}
+        hint = {"failed": "--retry-failed to run it again", "unreadable": "its directory cannot be read"}
+        bar.write(f"skipped   {job.key} ({outcome[job.key]}; {hint.get(outcome[job.key], 'not runnable')}); "
+                  f"see {job.log.parent}")
+    for job in held:
+        bar.write(f"waiting   {job.key} (held by another process)")
+    counts = {"done": len(jobs) - len(pending) - len(held) - len(skipped), "failed": len(skipped)}
 
     def postfix(redraw: bool) -> None:
         bar.set_postfix(done=counts["done"], failed=counts["failed"],
                         left=len(jobs) - counts["done"] - counts["failed"], refresh=redraw)
 
+    def ended(job: Job, state: str, code: int | None) -> None:
+        outcome[job.key] = state
+        if state in DONE_STATUSES:
+            counts["done"] += 1
+            bar.write(f"{state:9} {job.key}")
+        else:
+            counts["failed"] += 1
+            bar.write(f"FAILED    {job.key} ({state}{'' if code is None else f', exit {code}'}); see {job.log}")
+        postfix(redraw=False)
+        bar.update(1)
+
     postfix(redraw=True)
-    by_key = {j.key: j for j in pending}
+    by_key = {j.key: j for j in jobs}
     active = 0
     try:
-        while pending or active:
+        while pending or active or held:
             while pending and active < launcher.capacity:
                 job = pending.pop(0)
                 job.log.parent.mkdir(parents=True, exist_ok=True)
@@ -147,17 +172,25 @@ def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str) ->
                 bar.write(f"{'resume' if outcome[job.key] != 'new' else 'start':9} {job.key}")
                 launcher.submit(job.key, job.args, job.log)
                 active += 1
-            for key, code in launcher.wait(timeout=1.0):
+            for key, code in launcher.wait(timeout=poll) if active else []:
                 active -= 1
-                outcome[key] = state = by_key[key].state()
-                if state in DONE_STATUSES:
-                    counts["done"] += 1
-                    bar.write(f"{state:9} {key}")
+                state = by_key[key].state()
+                if state == "running":  # another process took it first: wait on that one
+                    bar.write(f"waiting   {key} (held by another process)")
+                    held.append(by_key[key])
                 else:
-                    counts["failed"] += 1
-                    bar.write(f"FAILED    {key} ({state}, exit {code}); see {by_key[key].log}")
-                postfix(redraw=False)
-                bar.update(1)
+                    ended(by_key[key], state, code)
+            for job in list(held):
+                state = job.state()
+                if state != "running":
+                    held.remove(job)
+                    if state in DONE_STATUSES or state not in runnable:
+                        ended(job, state, None)
+                    else:  # its holder died: resume it here
+                        outcome[job.key] = state
+                        pending.append(job)
+            if held and not active and not pending:
+                time.sleep(poll)
     finally:
         launcher.shutdown()
         bar.close()

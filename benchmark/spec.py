@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from typing import Any
 
 import torch
@@ -25,6 +26,18 @@ from tasks.errors import UserError, invalid
 from tasks.registry import get_task
 
 DEFAULT_EVAL_EPISODES = 1024
+
+
+DEVICE_NAMES = "cpu, cuda or cuda:N"
+
+
+def check_device_name(device: object) -> str:
+    """``device`` if it names a device at all (cpu, cuda, cuda:N), whether or not this machine has
+    it (a manifest may be planned on a machine without the GPU it will run on), else a
+    :class:`UserError`."""
+    if not isinstance(device, str) or not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise UserError(f"invalid device {device!r}; valid: {DEVICE_NAMES}")
+    return device
 
 
 def validate_device(device: str) -> str:

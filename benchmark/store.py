@@ -11,7 +11,9 @@ the same root by it)::
         eval.json               the final evaluation (every episode's return)
         eval/<scenario>.json    zero-shot evaluations; eval/<scenario>.log their process output
         tb/                     TensorBoard events
-        checkpoints/            ckpt_<timestep>.pt, the newest two (resume points)
+        checkpoints/            ckpt_<timestep>.pt, the newest two (resume points); memory_<timestep>.pt,
+                                an off-policy agent's replay memory beside the newest one while the
+                                run trains (deleted when it ends)
         train.log               the training process's output, when a sweep started it
         .lock                   held (flock) by the process training the run
       <experiment>/
@@ -19,10 +21,17 @@ the same root by it)::
         report/                 its tables and figures
 
 A run is *finished* only when its ``run.json`` says so; every other file may be partial. Statuses:
-``planned`` (spec and config written, never started: reported as ``new``), ``running`` (in
-progress, or ``interrupted`` when nobody holds the lock), ``finished``, ``diverged`` (a result:
-NaN/inf seen) and ``failed`` (an exception). Every file is written whole or not at all (a
-temporary file, then a rename).
+``planned`` (spec and config written, never started: reported as ``new``), ``running`` (a live
+process holds the run's lock, whatever ``run.json`` says; ``interrupted`` when it says running and
+nobody holds it), ``finished``, ``diverged`` (a result: NaN/inf seen) and ``failed`` (an
+exception); ``damaged`` when ``run.json`` exists but is not a JSON object (torn by a crash or a full
+disk elsewhere: planning the run again sets it aside and rebuilds it) and ``unreadable`` when the
+directory cannot be read at all (permissions, a file where a directory should be).
+
+Every file is written whole or not at all (a temporary file, fsync, then a rename); a write that
+fails (a full disk) removes its temporary file and raises ``OSError`` naming the file. A damaged
+file found later is renamed ``<name>.damaged`` (kept for inspection, out of the way) rather than
+deleted.
 """
 
 from __future__ import annotations
@@ -33,9 +42,11 @@ import fcntl
 import io
 import json
 import os
-from collections.abc import Iterator
+import shutil
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tasks.errors import UserError
 
@@ -45,17 +56,75 @@ KEEP_CHECKPOINTS = 2
 
 
 # --- writing whole files -----------------------------------------------------------------------------
+def _temporary(path: Path) -> Path:
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+
+
+def _open_temporary(path: Path) -> BinaryIO:
+    """Where every file of the store is first written (the one place a test makes a disk full)."""
+    return open(path, "wb")
+
+
+def atomic_write_with(path: Path, write: Callable[[BinaryIO], None], *, exclusive: bool = False) -> bool:
+    """Write ``path`` whole or not at all: ``write(f)`` fills a temporary file, which is synced and
+    renamed over ``path``. ``exclusive``: only if ``path`` does not exist yet (a hard link, which
+    fails if it does; returns False then). A failed write (a full disk) removes the temporary file
+    and raises ``OSError`` naming ``path``."""
+    path = Path(path)
+    tmp = _temporary(path)
+    try:
+        with _open_temporary(tmp) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        if not exclusive:
+            os.replace(tmp, path)
+            return True
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    except Exception as err:
+        cause = _os_error(err)  # torch.save reports a failed write as a RuntimeError
+        if cause is None:
+            raise
+        raise OSError(cause.errno, f"{cause.strerror or cause} while writing {path}", str(path)) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _os_error(err: BaseException | None) -> OSError | None:
+    """The ``OSError`` behind ``err`` (itself, or its cause or context), if any."""
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, OSError) and err.errno is not None:
+            return err
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return None
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    atomic_write_with(path, lambda f: f.write(data))
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode()
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n").encode())
+    atomic_write_bytes(path, _json_bytes(obj))
+
+
+def set_aside(path: Path, *, copy: bool = False) -> Path:
+    """Rename (or ``copy``) a damaged file to ``<name>.damaged``, replacing an older one; returns
+    the new path."""
+    target = path.with_name(path.name + ".damaged")
+    if copy:
+        shutil.copyfile(path, target)
+    else:
+        os.replace(path, target)
+    return target
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -80,12 +149,23 @@ def write_figure(fig, path: Path) -> Path:
 
 
 def read_json(path: Path) -> dict | None:
-    """A JSON object from ``path``; None when the file is missing or not a JSON object."""
+    """A JSON object from ``path``; None when the file is missing, unreadable or not a JSON object."""
     try:
-        data = json.loads(Path(path).read_text())
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return _load_json(path)
+    except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) else None
+
+
+def _load_json(path: Path) -> dict | None:
+    """A JSON object from ``path``; None when the file is missing; ``ValueError`` when it is not a
+    JSON object (torn, not text); ``OSError`` when it cannot be read."""
+    try:
+        data = json.loads(Path(path).read_bytes().decode())
+    except FileNotFoundError:
+        return None
+    if not isinstance(data, dict):
+        raise ValueError(f"not a JSON object but {type(data).__name__}")
+    return data
 
 
 # --- locks -----------------------------------------------------------------------------------------
@@ -161,17 +241,39 @@ class RunDir:
     def read_meta(self) -> dict | None:
         return read_json(self.meta_path)
 
+    def meta_problem(self) -> str | None:
+        """Why ``run.json`` exists but cannot be used (torn, not JSON, unreadable), or None."""
+        try:
+            _load_json(self.meta_path)
+        except (OSError, ValueError) as err:
+            return f"{type(err).__name__}: {err}"
+        return None
+
     def write_meta(self, meta: dict) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_json(self.meta_path, meta)
 
+    def create_meta(self, meta: dict) -> bool:
+        """Write ``run.json`` only if there is none (two sweeps planning the same run at once: the
+        first one wins, the other's would overwrite a run already started); True if written."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return atomic_write_with(self.meta_path, lambda f: f.write(_json_bytes(meta)), exclusive=True)
+
     def status(self) -> str:
-        meta = self.read_meta()
-        if meta is None or meta.get("status") == "planned":
-            return "new"
-        if meta.get("status") == "running" and not self.is_locked():
+        try:
+            meta = _load_json(self.meta_path)
+        except ValueError:
+            meta = {"status": "damaged"}
+        except OSError:
+            return "unreadable"
+        status = (meta or {}).get("status", "new")
+        if status in DONE_STATUSES:
+            return status
+        if self.is_locked():
+            return "running"
+        if status == "running":
             return "interrupted"
-        return meta.get("status", "new")
+        return "new" if status == "planned" else status
 
     # --- exclusive ownership ----------------------------------------------------------------------
     def lock(self) -> contextlib.AbstractContextManager[None]:
@@ -180,37 +282,85 @@ class RunDir:
         return hold(self.lock_path, f"run {self.path} is being trained by another process")
 
     def is_locked(self) -> bool:
-        return is_held(self.lock_path)
+        try:
+            return is_held(self.lock_path)
+        except OSError:  # a directory we may not write to: nobody trains it from here
+            return False
 
     # --- checkpoints ------------------------------------------------------------------------------
     def checkpoints(self) -> list[Path]:
+        """``ckpt_<timestep>.pt`` files, oldest first (other names are ignored)."""
+        return [p for _, p in self._numbered("ckpt")]
+
+    def _numbered(self, prefix: str) -> list[tuple[int, Path]]:
         if not self.checkpoint_dir.exists():
             return []
-        found = [p for p in self.checkpoint_dir.glob("ckpt_*.pt")]
-        return sorted(found, key=lambda p: int(p.stem.split("_")[1]))
+        found = []
+        for p in self.checkpoint_dir.glob(f"{prefix}_*.pt"):
+            number = p.stem.removeprefix(f"{prefix}_")
+            if number.isdigit():
+                found.append((int(number), p))
+        return sorted(found)
 
     def latest_checkpoint(self) -> Path | None:
         found = self.checkpoints()
         return found[-1] if found else None
 
-    def save_checkpoint(self, state: dict, timestep: int) -> Path:
+    @staticmethod
+    def checkpoint_timestep(path: Path) -> int:
+        return int(path.stem.split("_")[1])
+
+    def memory_path(self, timestep: int) -> Path:
+        return self.checkpoint_dir / f"memory_{timestep}.pt"
+
+    def save_checkpoint(self, state: dict, timestep: int, memory: dict | None = None) -> Path:
+        """Write ``state`` as ``ckpt_<timestep>.pt`` (and ``memory``, a replay memory, beside it
+        first, so a checkpoint never exists without the memory it names); keep the newest
+        :data:`KEEP_CHECKPOINTS` checkpoints and only the newest checkpoint's memory (gigabytes)."""
         import torch  # noqa: PLC0415 (the store is read without torch by the analysis)
 
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
+        if memory is not None:
+            atomic_write_with(self.memory_path(timestep), lambda f: torch.save(memory, f))
         path = self.checkpoint_dir / f"ckpt_{timestep}.pt"
-        atomic_write_bytes(path, buffer.getvalue())
+        atomic_write_with(path, lambda f: torch.save(state, f))
         for old in self.checkpoints()[:-KEEP_CHECKPOINTS]:
             old.unlink(missing_ok=True)
+        for step, old in self._numbered("memory"):
+            if step != timestep:
+                old.unlink(missing_ok=True)
         return path
+
+    def drop_memory(self) -> None:
+        """Delete the saved replay memories, damaged ones too (a run that ended is not resumed)."""
+        if self.checkpoint_dir.exists():
+            for path in self.checkpoint_dir.glob("memory_*.pt*"):
+                path.unlink(missing_ok=True)
 
     # --- metrics and the final evaluation ---------------------------------------------------------
     def read_metrics(self) -> list[dict[str, str]]:
-        if not self.metrics_path.exists():
-            return []
-        with open(self.metrics_path, newline="") as f:
-            return list(csv.DictReader(f))
+        """The rows of ``metrics.csv`` up to the first one that does not parse (a torn file)."""
+        return self.check_metrics()[0]
+
+    def check_metrics(self) -> tuple[list[dict[str, str]], str | None]:
+        """(the rows up to the first bad one, what is wrong with the file or None). A row is good
+        when its ``timestep`` is an integer above the previous row's and it has every column."""
+        rows: list[dict[str, str]] = []
+        last = 0
+        try:
+            with open(self.metrics_path, newline="") as f:
+                reader = csv.DictReader(f)
+                for row in reader:
+                    step = row.get("timestep") or ""
+                    if None in row or None in row.values() or not step.isdigit() or int(step) <= last:
+                        return rows, f"row {reader.line_num} is torn or out of order"
+                    rows.append(row)
+                    last = int(step)
+                return rows, None
+        except FileNotFoundError:
+            return [], None
+        except (OSError, UnicodeDecodeError, csv.Error) as err:
+            return rows, f"{type(err).__name__}: {err}"
 
     def write_final_eval(self, result: dict) -> None:
         atomic_write_json(self.eval_path, result)

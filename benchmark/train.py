@@ -6,13 +6,17 @@
 Given a task and an algorithm, the run is planned here (its spec and resolved config written into
 its directory); given only ``--run-dir``, the run is the one that directory already holds: the
 training process reads its spec and config from there, as data. Re-running a finished run does
-nothing; an interrupted or failed one resumes from its newest checkpoint. See
-:mod:`benchmark.store` for what the directory holds.
+nothing; an interrupted or failed one resumes from its newest whole checkpoint
+(:mod:`benchmark.resume`), and its attempt in ``run.json`` says what it resumed from and any
+damaged file it had to pass over. A run another process holds is not touched (exit 2). A full disk
+ends the run as ``failed`` with a message naming the file (exit 1). See :mod:`benchmark.store`
+for what the directory holds.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 import traceback
 from pathlib import Path
@@ -20,7 +24,7 @@ from typing import Any
 
 from benchmark import provenance
 from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, positive, validate_device
-from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store
+from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store, set_aside
 from tasks.assets import MODES
 
 COMPILE_MODES = ("auto", "on", "off")  # agents.execution.MODES (imported lazily: torch)
@@ -32,12 +36,33 @@ def log_interval(cfg) -> int:
     return int(getattr(cfg, "rollouts", 16))
 
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def plan_run(run: RunDir, spec: RunSpec) -> None:
-    """Write ``spec`` and its resolved config into ``run`` unless it already holds that run."""
+    """Write ``spec`` and its resolved config into ``run`` unless it already holds that run. A
+    damaged ``run.json`` (torn, not JSON) is set aside and rebuilt from ``spec``; the next attempt
+    records that (``recovered``); its checkpoints and metrics are still resumed from."""
+    problem = run.meta_problem()
+    if problem is not None:
+        try:
+            kept = set_aside(run.meta_path)
+        except FileNotFoundError:  # another sweep set it aside first
+            pass
+        except OSError as err:
+            raise UserError(f"run directory {str(run.path)!r} cannot be read: {problem}; {err}") from None
+        else:
+            print(f"{run.run_id}: {run.meta_path.name} is damaged ({problem}); kept as {kept}, rebuilt from the plan",
+                  file=sys.stderr)
+            meta = spec.initial_meta()
+            meta["recovered"] = [(f"{run.meta_path.name} was damaged ({problem}); kept as {kept.name} (with the "
+                                  "earlier attempts) and rebuilt from the plan")]
+            run.create_meta(meta)
     meta = run.read_meta()
     if meta is None:
-        run.write_meta(spec.initial_meta())
-    elif meta.get("run_id") != spec.run_id:
+        run.create_meta(spec.initial_meta())  # not over one another sweep has just written
+        meta = run.read_meta() or {}
+    if meta.get("run_id") != spec.run_id:
         raise UserError(f"invalid run directory {str(run.path)!r}: it holds run {meta.get('run_id')!r}, not "
                         f"{spec.run_id!r}; valid: an empty directory or one of the same run")
 
@@ -46,39 +71,64 @@ def planned_spec(run: RunDir) -> RunSpec:
     """The spec and config a run directory holds, or a :class:`UserError` saying what is missing."""
     meta = run.read_meta()
     if meta is None:
-        raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}; valid: a "
-                        "directory planned by benchmark.run, or give --task and --algo")
-    return RunSpec.from_meta(meta)
+        problem = run.meta_problem()
+        raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}"
+                        f"{f' ({problem})' if problem else ''}; valid: a directory planned by benchmark.run, "
+                        "or give --task and --algo")
+    try:
+        return RunSpec.from_meta(meta)
+    except (KeyError, TypeError, AttributeError) as err:
+        raise UserError(f"invalid run directory {str(run.path)!r}: its {run.meta_path.name} holds no valid run "
+                        f"spec ({type(err).__name__}: {err}); valid: a directory planned by benchmark.run") from None
+
+
+def error_record(err: BaseException) -> dict[str, str]:
+    """What ``run.json`` keeps of the exception that ended a run; a full disk in plain words."""
+    if isinstance(err, OSError) and err.errno in DISK_FULL:
+        return {"type": "DiskFull", "message": f"the disk is full: {err.strerror}; once there is space, the sweep's "
+                                               "--retry-failed (or benchmark.train --run-dir) resumes the run from "
+                                               "its newest checkpoint"}
+    return {"type": type(err).__name__, "message": str(err), "traceback": traceback.format_exc(limit=20)}
 
 
 def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True,
             compile_mode: str = "auto") -> dict[str, Any]:
     """Train, evaluate and finish the run planned in ``run`` (resuming if it was interrupted)."""
+    import torch  # noqa: PLC0415
     from skrl.utils import set_seed  # noqa: PLC0415
 
     from agents import catalogue, execution  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
-    from benchmark import loop  # noqa: PLC0415
+    from benchmark import loop, resume  # noqa: PLC0415
     from benchmark.policy_eval import evaluate  # noqa: PLC0415
     from tasks.isaaclab_env import open_env  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
 
     with run.lock():
         meta = run.read_meta()
+        if meta is None:
+            raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}")
+        if meta.get("status") in DONE_STATUSES:  # another process finished it since we looked
+            return meta
         spec = RunSpec.from_meta(meta)
         cfg = spec.config.config
+        off_policy = not catalogue.get(spec.algo).on_policy
         if meta["status"] == "planned":
             meta.update(versions=provenance.package_versions(), git=provenance.git_state(),
                         machine=provenance.machine(), created_at=provenance.now())
         compiled = execution.use_compile(compile_mode, device)
         attempt = {"started_at": provenance.now(), "device": device, "git": provenance.git_state(),
                    "compile": {"mode": compile_mode, "compiled": compiled}}
+        if meta.get("recovered"):
+            attempt["recovered"] = meta.pop("recovered")
         meta["attempts"].append(attempt)
         meta.update(status="running", device=device)
         meta.pop("error", None)
         run.write_meta(meta)
         try:
             set_seed(spec.seed)
+            torch.backends.cudnn.benchmark = False  # skrl's set_seed turns autotuning on: a source of drift
+            meta["determinism"] = attempt["determinism"] = provenance.determinism()
             with open_env(get_task(spec.task), num_envs=spec.num_envs, device=device, seed=spec.seed,
                           asset_mode=asset_mode) as handle:
                 meta.update(handle.record)  # physics preset and asset provenance (tasks.isaaclab_env.env_record)
@@ -90,17 +140,22 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
                                               device=device)
                 init_for_loop(agent)
                 execution.accelerate(agent, compiled)
-                start, wall = loop.restore_checkpoint(agent, run)
-                attempt["resumed_from_timestep"] = start
+                start = resume.restore(agent, run, timesteps=spec.timesteps, needs_memory=off_policy)
+                attempt["resumed_from_timestep"] = start.timestep
+                if start.memory_transitions is not None:
+                    attempt["replay_memory_restored"] = start.memory_transitions
+                if start.notes:
+                    attempt.setdefault("recovered", []).extend(start.notes)
+                run.write_meta(meta)
                 every = log_interval(cfg)
                 settings = loop.LoopSettings(
                     timesteps=spec.timesteps, log_interval=every,
                     checkpoint_interval=max(every, (spec.timesteps // 10) // every * every),
-                    progress=progress,
+                    progress=progress, save_memory=off_policy,
                 )
-                if start < spec.timesteps:
-                    loop.train(agent, handle.env, handle.num_envs, settings, run, start_timestep=start,
-                               wall_offset=wall)
+                if start.timestep < spec.timesteps:
+                    loop.train(agent, handle.env, handle.num_envs, settings, run, start_timestep=start.timestep,
+                               wall_offset=start.wall_time_s, rng=start.rng)
                 result = evaluate(agent, handle.env, handle.unwrapped, episodes=spec.eval_episodes,
                                   max_episode_length=handle.max_episode_length)
                 run.write_final_eval(result)
@@ -111,12 +166,13 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
             meta["divergence"] = {"timestep": err.timestep, "reason": err.reason}
         except BaseException as err:
             meta["status"] = "failed"
-            meta["error"] = {"type": type(err).__name__, "message": str(err),
-                             "traceback": traceback.format_exc(limit=20)}
+            meta["error"] = error_record(err)
             raise
         finally:
             attempt["ended_at"] = meta["ended_at"] = provenance.now()
             attempt["status"] = meta["status"]
+            if meta["status"] in DONE_STATUSES:
+                run.drop_memory()  # never resumed again: gigabytes back
             run.write_meta(meta)  # the status is the last thing written
     return meta
 
@@ -177,8 +233,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if status in ("interrupted", "failed"):
         print(f"{spec.run_id}: {status} earlier, resuming from {run.latest_checkpoint() or 'the start'}")
-    meta = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress,
-                   compile_mode=args.compile)
+    try:
+        meta = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress,
+                       compile_mode=args.compile)
+    except OSError as err:
+        if err.errno not in DISK_FULL:
+            raise
+        print(f"error: {spec.run_id}: the disk is full ({err}); the run is marked failed, its checkpoints "
+              "and the rest of the store are intact; once there is space, run it again (a sweep: --retry-failed)",
+              file=sys.stderr)
+        return 1
+    if meta.get("attempts") and meta["attempts"][-1].get("recovered"):
+        print(f"{spec.run_id}: " + "; ".join(meta["attempts"][-1]["recovered"]), file=sys.stderr)
     ev = meta.get("final_eval") or {}
     detail = f"final eval return {ev['return_mean']:.3f} over {ev['episodes']} episodes" if ev else \
         f"{meta.get('divergence')}"

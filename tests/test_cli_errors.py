@@ -45,3 +45,12 @@ def test_cli_exit_code_is_two_in_a_real_process(cli, tmp_path):
     result = cli("benchmark.train", "--task", "nope", "--algo", "ppo", "--out", str(tmp_path / "x"))
     assert result.returncode == 2
     assert "invalid task 'nope'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_manifest_that_is_not_text_exits_2_in_a_real_process(cli, tmp_path):
+    manifest = tmp_path / "binary.yaml"
+    manifest.write_bytes(bytes(range(256)))
+    result = cli("benchmark.run", "--exp", str(manifest), "--dry-run", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert f"{manifest}: not a manifest: not UTF-8 text" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from benchmark import loop
+from benchmark import loop, resume
 from benchmark.store import RunDir
 from fake_env import FakeVecEnv
 
@@ -78,10 +78,10 @@ def test_resume_restores_weights_and_truncates_metrics(tmp_path):
     run, _ = _train(tmp_path, agent, env, timesteps=8)
     (run.checkpoint_dir / "ckpt_8.pt").unlink()  # as if the process died after the step-6 row
     fresh = RecordingAgent()
-    start, wall = loop.restore_checkpoint(fresh, run)
-    assert start == 4 and wall >= 0
+    start = resume.restore(fresh, run, timesteps=8, needs_memory=False)
+    assert start.timestep == 4 and start.wall_time_s >= 0 and not start.notes
     assert torch.equal(fresh.net.weight, agent.net.weight)
-    _train(tmp_path, fresh, env, timesteps=8, start=start)
+    _train(tmp_path, fresh, env, timesteps=8, start=start.timestep)
     assert [int(r["timestep"]) for r in run.read_metrics()] == [2, 4, 6, 8]
 
 

@@ -58,10 +58,45 @@ def test_grid_expands_every_combination(tmp_path):
      "scenario 'go2_to_a1' evaluates policies trained on 'go2_rough', which is not among the tasks"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nscenario_episodes: 0\n",
      "invalid number of scenario episodes 0"),
+    # ranges, as each setting declares its own (agents.settings), before any run starts
+    ("name: x\ntasks: [ant]\nalgorithms: [genpo]\nseeds: [0]\ngrid: {diffusion_steps: [5, 0]}\n",
+     "invalid value 0 for setting 'diffusion_steps'; valid: >= 1"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ngrid: {actor_lr: [-0.001]}\n",
+     "invalid value -0.001 for setting 'actor_lr'; valid: > 0"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [sac]\nseeds: [0]\ngrid: {discount: [1.5]}\n",
+     "invalid value 1.5 for setting 'discount'; valid: in (0, 1]"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [sac]\nseeds: [0]\ngrid: {batch_size: [0]}\n",
+     "invalid value 0 for setting 'batch_size'; valid: >= 1"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ntimesteps: 0\n", "invalid number of timesteps 0"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ndevice: tpu\n",
+     "key 'device': invalid device 'tpu'; valid: cpu, cuda or cuda:N"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ndevice: 'cuda:'\n", "invalid device 'cuda:'"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [[ppo]]\nseeds: [0]\n", "key 'algorithms': invalid entry ['ppo']"),
+    ("name: ../elsewhere\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\n", "invalid experiment name '../elsewhere'"),
+    ("name: runs\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\n", "invalid experiment name 'runs'"),
+    ("name: [x\n", "not valid YAML"),
 ])
 def test_bad_manifests_name_the_file_and_the_key(tmp_path, body, message):
     path = tmp_path / "bad.yaml"
     path.write_text(body)
+    with pytest.raises(UserError) as err:
+        load(str(path))
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_a_gpu_device_is_planned_on_a_machine_without_one(tmp_path):
+    path = tmp_path / "gpu.yaml"
+    path.write_text("name: gpu\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\ndevice: cuda:1\n")
+    assert load(str(path)).device == "cuda:1"  # checked against the machine only when runs start
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda p: p.write_bytes(b"name: x\n\xff\xfe\x00tasks"), "not a manifest: not UTF-8 text"),
+    (lambda p: p.mkdir(), "cannot be read"),
+])
+def test_an_unreadable_manifest_is_a_clear_error(tmp_path, make, message):
+    path = tmp_path / "bad.yaml"
+    make(path)
     with pytest.raises(UserError) as err:
         load(str(path))
     assert str(path) in str(err.value) and message in str(err.value)

@@ -72,10 +72,11 @@ def test_off_policy_short_run(cli, tmp_path, algo):
     assert (run_dir / "eval.json").exists()
 
 
-def test_sigkill_then_rerun_resumes_from_the_checkpoint(cli, tmp_path):
+def test_sigkill_then_rerun_resumes_from_the_checkpoint_with_its_replay_memory(cli, tmp_path):
     run_dir = tmp_path / "resume"
-    cmd = [sys.executable, "-m", "benchmark.train", "--task", "cartpole", "--algo", "ppo", "--num-envs", "256",
-           "--timesteps", "480", "--eval-episodes", "256", "--run-dir", str(run_dir), "--no-progress"]
+    args = ["--task", "cartpole", "--algo", "sac", "--num-envs", "64", "--timesteps", "192", "--eval-episodes", "64",
+            "--threads", "1"]
+    cmd = [sys.executable, "-m", "benchmark.train", *args, "--run-dir", str(run_dir), "--no-progress"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 300
@@ -87,15 +88,21 @@ def test_sigkill_then_rerun_resumes_from_the_checkpoint(cli, tmp_path):
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "running"  # killed: never looks finished
     assert not (run_dir / "eval.json").exists()
+    assert list((run_dir / "checkpoints").glob("memory_*.pt"))  # the replay memory, beside the newest checkpoint
 
-    result = _train(cli, run_dir, "ppo", "--num-envs", "256", "--timesteps", "480", "--eval-episodes", "256")
+    result = _train(cli, run_dir, "sac", *args[4:])
     assert result.returncode == 0, result.stdout + result.stderr
     assert "interrupted earlier, resuming from" in result.stdout
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "finished"
-    assert len(meta["attempts"]) == 2 and meta["attempts"][1]["resumed_from_timestep"] >= 48
+    resumed = meta["attempts"][1]
+    assert len(meta["attempts"]) == 2 and resumed["resumed_from_timestep"] >= 16 and "recovered" not in resumed
+    per_env = meta["agent_config"]["values"]["memory_size"]
+    assert resumed["replay_memory_restored"] == min(resumed["resumed_from_timestep"], per_env) * 64
+    assert meta["determinism"]["torch_threads"] == 1
     steps = pd.read_csv(run_dir / "metrics.csv")["timestep"].tolist()
-    assert steps == sorted(set(steps)) and steps[-1] == 480
+    assert steps == sorted(set(steps)) and steps[-1] == 192
+    assert not list((run_dir / "checkpoints").glob("memory_*"))  # a finished run keeps no replay memory
 
 
 def test_injected_nan_ends_the_run_as_diverged_with_metrics_kept(cli, tmp_path):

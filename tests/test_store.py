@@ -56,12 +56,26 @@ def test_lock_of_a_live_process_is_seen_and_dies_with_it(tmp_path):
     assert run.status() == "interrupted"
 
 
-def test_checkpoints_keep_the_newest_two(tmp_path):
+def test_checkpoints_keep_the_newest_two_and_the_replay_memory_of_the_newest_only(tmp_path):
     run = RunDir(tmp_path / "r")
     for t in (16, 32, 48):
-        run.save_checkpoint({"timestep": t}, t)
+        run.save_checkpoint({"timestep": t}, t, memory={"tensors": {}})
+    (run.checkpoint_dir / "ckpt_x.pt").write_text("not one of ours")
     assert [p.name for p in run.checkpoints()] == ["ckpt_32.pt", "ckpt_48.pt"]
     assert run.latest_checkpoint().name == "ckpt_48.pt"
+    assert sorted(p.name for p in run.checkpoint_dir.glob("memory_*")) == ["memory_48.pt"]
+    run.drop_memory()
+    assert not list(run.checkpoint_dir.glob("memory_*")) and run.latest_checkpoint().name == "ckpt_48.pt"
+
+
+def test_a_run_held_by_a_live_process_is_running_whatever_run_json_says(tmp_path):
+    run = RunDir(tmp_path / "r")
+    assert run.create_meta({"status": "planned"}) and not run.create_meta({"status": "other"})
+    assert run.read_meta() == {"status": "planned"} and run.status() == "new"
+    with run.lock():  # another sweep's training process has just taken it
+        assert run.status() == "running"
+    run.meta_path.write_text('{"status": "runn')
+    assert run.status() == "damaged" and run.meta_problem().startswith("JSONDecodeError")
 
 
 def test_metrics_header_widens_and_resume_truncates(tmp_path):

@@ -5,6 +5,9 @@ instance."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -205,3 +208,64 @@ def test_the_sweep_ends_with_the_report_of_the_experiments_runs(tmp_path):
     rows = Store(tmp_path).results_csv("smoke").read_text().splitlines()
     assert len(rows) == 2 and spec.run_id in rows[1]
     assert (Store(tmp_path).report_dir("smoke") / "table.md").exists()
+
+
+# --- two sweeps on one store ------------------------------------------------------------------------
+# a job that, like benchmark.train, holds its run's lock while it works, and does nothing when another
+# process holds it or when it finds the run done once it has the lock
+LOCKED_SCRIPT = """
+import fcntl, json, pathlib, sys, time
+path = pathlib.Path(sys.argv[1]); lock = open(str(path) + ".lock", "a+")
+try:
+    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    sys.exit(2)
+done = json.loads(path.read_text()) if path.exists() else {"state": "new", "runs": 0}
+if done["state"] == "finished":
+    sys.exit(0)
+time.sleep(float(sys.argv[2]))
+path.write_text(json.dumps({"state": "finished", "runs": done["runs"] + 1}))
+"""
+
+
+def _locked_job(tmp_path: Path, key: str, seconds: float = 0.5) -> sweep.Job:
+    from benchmark.store import is_held
+
+    state_file = tmp_path / f"{key}.json"
+
+    def state() -> str:
+        if state_file.exists() and json.loads(state_file.read_text())["state"] == "finished":
+            return "finished"
+        return "running" if is_held(Path(f"{state_file}.lock")) else "new"
+
+    return sweep.Job(key, ["-c", LOCKED_SCRIPT, str(state_file), str(seconds)], tmp_path / f"{key}.log", state)
+
+
+def test_two_sweeps_at_once_run_each_job_once_and_both_see_every_job_done(tmp_path):
+    keys = ["a", "b", "c", "d"]
+    outcomes = []
+
+    def one_sweep():
+        jobs = [_locked_job(tmp_path, k) for k in keys]
+        outcomes.append(sweep.execute(jobs, LocalLauncher(2), retry_failed=False, what="job", poll=0.1))
+
+    sweeps = [threading.Thread(target=one_sweep) for _ in range(2)]
+    for t in sweeps:
+        t.start()
+    for t in sweeps:
+        t.join(120)
+    assert outcomes == [dict.fromkeys(keys, "finished")] * 2
+    assert [_times_run(tmp_path, k) for k in keys] == [1, 1, 1, 1]
+
+
+def test_a_sweep_takes_over_a_job_whose_holder_died(tmp_path, capsys):
+    job = _locked_job(tmp_path, "a", seconds=0.1)
+    holder = subprocess.Popen([sys.executable, "-c", LOCKED_SCRIPT, str(tmp_path / "a.json"), "30"])
+    while job.state() != "running":  # the holder has the lock
+        assert holder.poll() is None
+    assert "waiting" not in capsys.readouterr().out
+    threading.Timer(1.0, holder.kill).start()  # the holder dies mid-run
+    outcome = sweep.execute([job], LocalLauncher(1), retry_failed=False, what="job", poll=0.1)
+    holder.wait()
+    assert outcome == {"a": "finished"} and _times_run(tmp_path, "a") == 1
+    assert "waiting   a (held by another process)" in capsys.readouterr().out

@@ -148,6 +148,14 @@ class DACER(DiffusionOffPolicyAgent):
         self.last_alpha_step = -1
         self.checkpoint_modules.update(log_alpha=self.log_alpha, alpha_optimizer=self.alpha_optimizer)
 
+    def resume_state(self) -> dict:
+        """Beyond the base's: DSAC-T's running mean of the critics' std and the last alpha step."""
+        return {**super().resume_state(), "sigma_ema": self.sigma_ema, "last_alpha_step": self.last_alpha_step}
+
+    def load_resume_state(self, state: dict) -> None:
+        super().load_resume_state(state)
+        self.sigma_ema, self.last_alpha_step = state["sigma_ema"], state["last_alpha_step"]
+
     def make_critic(self, cfg: DACERConfig) -> torch.nn.Module:
         return TwinDistributionalQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
 

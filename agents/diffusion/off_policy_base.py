@@ -147,6 +147,15 @@ class DiffusionOffPolicyAgent(Agent):
     def make_critic(self, cfg: DiffusionOffPolicyConfig) -> torch.nn.Module:
         return TwinQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
 
+    # --- resuming (agents.interface.resume_state) ---------------------------------------------
+    def resume_state(self) -> dict:
+        """The running state outside the modules: the update count (policy delay, the alpha
+        schedule) and the gradient steps owed."""
+        return {"updates": self.updates, "update_credit": self.update_credit}
+
+    def load_resume_state(self, state: dict) -> None:
+        self.updates, self.update_credit = state["updates"], state["update_credit"]
+
     # --- skrl Agent contract --------------------------------------------------------------------
     def init(self, *, trainer_cfg: dict[str, Any] | None = None) -> None:
         super().init(trainer_cfg=trainer_cfg)
