@@ -11,7 +11,7 @@ ends). An on-policy agent needs none: its checkpoints fall on update boundaries,
 memory has been consumed.
 
 Resuming takes the newest checkpoint that is whole: it loads, its step is covered by the rows of
-``metrics.csv``, and (when training goes on) its replay memory loads. A damaged file is set aside
+the metrics file, and (when training goes on) its replay memory loads. A damaged file is set aside
 (``<name>.damaged``) and the next older checkpoint tried; with none left the run restarts from step 0
 (the same experiment: the seed is set again before the agent is built). Each fallback is a note the
 training process keeps in the run's attempt. The generators are restored after the environments

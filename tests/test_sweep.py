@@ -37,8 +37,8 @@ def test_shipped_manifests_expand_to_the_reviews_experiments():
 # agents' are revision 2's (their defaults changed: the review profile fills the review's gaps from
 # the originals), and revision 1's runs keep their old ids (below).
 PINNED_IDS = {
-    "smoke": ["cartpole-ppo-n1024-s0-b8d0e83e98", "cartpole-dipo-n1024-s0-1907a42eef",
-              "cartpole-genpo-n1024-s0-d2d920da1b"],
+    "smoke": ["cartpole-ppo-n1024-s0-cbbfcdf6b9", "cartpole-dipo-n1024-s0-2575e2202a",
+              "cartpole-genpo-n1024-s0-39a096b123"],
     "task_diversity": ["cartpole-ppo-n1024-s0-43fef8b5cc", "anymal_d_flat-ppo-n1024-s0-f6886fce3a",
                        "cassie_rough-genpo-n1024-s4-e993425993"],
     "diffusion_steps": ["ant-dipo-n1024-s0-0949ae5427", "ant-dacer-n1024-s0-a05368ae33",
