@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 MODES = ("auto", "on", "off")
-AUTO = {"cuda": True, "cpu": False}  # measured: README, "Speed"
+AUTO = {"cuda": True, "cpu": False}  # README, "Speed report": measured on the CPU; CUDA not yet
 
 
 def use_compile(mode: str, device: str) -> bool:
