@@ -50,6 +50,24 @@ class BanditEnv:
 STATE_MODES = torch.stack([MODES, MODES * torch.tensor([1.0, -1.0])])  # [state, mode, dim]
 
 
+class Killed(Exception):
+    """What :class:`KilledAt` raises: a run stopped in the middle of a step, as a kill would."""
+
+
+class KilledAt(BanditEnv):
+    """The bandit, stopped in the middle of vectorized step ``at`` (1-based; None: never)."""
+
+    def __init__(self, num_envs: int, at: int | None):
+        super().__init__(num_envs)
+        self.at, self.steps = at, 0
+
+    def step(self, actions):
+        self.steps += 1
+        if self.steps == self.at:
+            raise Killed
+        return super().step(actions)
+
+
 def state_reward(states: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
     dist2 = (actions.unsqueeze(1) - STATE_MODES[states]).square().sum(-1)  # [N, 2]
     return SCALE * torch.exp(-dist2 / (2 * WIDTH**2)).max(dim=1).values

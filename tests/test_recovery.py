@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import tasks.isaaclab_env
-from bandit import BanditEnv
+from bandit import Killed, KilledAt
 from benchmark import run as sweep
 from benchmark import store as store_module
 from benchmark import train
@@ -29,22 +29,6 @@ SPECS = {
 }
 
 
-class Killed(Exception):
-    pass
-
-
-class KilledAt(BanditEnv):
-    def __init__(self, at: int | None):
-        super().__init__(NUM_ENVS)
-        self.at, self.steps = at, 0
-
-    def step(self, actions):
-        self.steps += 1
-        if self.steps == self.at:
-            raise Killed
-        return super().step(actions)
-
-
 @pytest.fixture
 def bandit(monkeypatch):
     """Training processes get the bandit instead of Isaac Lab; ``kill_at`` stops the next one there."""
@@ -52,7 +36,7 @@ def bandit(monkeypatch):
 
     @contextlib.contextmanager
     def open_env(task, *, num_envs, device, seed, asset_mode):
-        env = KilledAt(control.kill_at)
+        env = KilledAt(NUM_ENVS, control.kill_at)
         control.kill_at = None
         unwrapped = SimpleNamespace(num_envs=num_envs, reset=lambda: ({"policy": env.obs}, {}))
         yield SimpleNamespace(env=env, unwrapped=unwrapped, num_envs=num_envs, obs_dim=1, act_dim=2,

@@ -14,7 +14,7 @@ from skrl.utils import set_seed
 from agents import catalogue
 from agents.catalogue import build_agent, resolve_config
 from agents.interface import init_for_loop, module_states
-from bandit import BanditEnv
+from bandit import BanditEnv, Killed, KilledAt
 from benchmark import loop, resume
 from benchmark.store import RunDir
 from tasks.registry import get_task
@@ -31,24 +31,6 @@ SMALL = {
     "dacer": {**OFF_POLICY, "diffusion_steps": 3, "entropy_samples": 8, "entropy_states": 4,
               "alpha_update_every": 0.25},
 }
-
-
-class Killed(Exception):
-    pass
-
-
-class KilledAt(BanditEnv):
-    """The bandit, stopped in the middle of vectorized step ``at`` (1-based), as a kill would."""
-
-    def __init__(self, at: int):
-        super().__init__(NUM_ENVS)
-        self.at, self.steps = at, 0
-
-    def step(self, actions):
-        self.steps += 1
-        if self.steps == self.at:
-            raise Killed
-        return super().step(actions)
 
 
 def _agent(algo: str, env):
@@ -99,7 +81,7 @@ def test_an_interrupted_run_resumed_is_the_straight_run(tmp_path, algo):
     run = RunDir(tmp_path / "resumed")
     killed_at = CHECKPOINT * 2 + LOG + 2  # after the step-16 checkpoint and the step-20 row
     with pytest.raises(Killed):
-        loop.train(_agent(algo, BanditEnv(NUM_ENVS)), KilledAt(killed_at), NUM_ENVS, _settings(algo), run)
+        loop.train(_agent(algo, BanditEnv(NUM_ENVS)), KilledAt(NUM_ENVS, killed_at), NUM_ENVS, _settings(algo), run)
     assert [int(r["timestep"]) for r in run.read_metrics()][-1] == 20
     if algo not in ("ppo", "genpo"):  # the replay memory beside the newest checkpoint only
         assert [p.name for p in run.checkpoint_dir.glob("memory_*.pt")] == ["memory_16.pt"]
