@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
-MODES = ("auto", "on", "off")
+MODES = ("auto", "on", "off")  # torch is imported lazily: the command lines read MODES without it
 AUTO = {"cuda": True, "cpu": False}  # README, "Speed report": measured on the CPU; CUDA not yet
 
 
@@ -29,12 +27,16 @@ def use_compile(mode: str, device: str) -> bool:
     """Whether ``mode`` compiles on ``device``."""
     if mode not in MODES:
         raise ValueError(f"unknown compile mode {mode!r}; valid: {', '.join(MODES)}")
+    import torch  # noqa: PLC0415
+
     if mode == "auto":
         return AUTO.get(torch.device(device).type, False)
     return mode == "on"
 
 
 def _prepare() -> None:
+    import torch  # noqa: PLC0415
+
     # one graph per distinct (network, shape, grad mode) an agent uses: more than dynamo's default 8
     for name in ("cache_size_limit", "recompile_limit", "accumulated_cache_size_limit",
                  "accumulated_recompile_limit"):
@@ -43,11 +45,13 @@ def _prepare() -> None:
 
 
 def compile_fn(fn):
+    import torch  # noqa: PLC0415
+
     _prepare()
     return torch.compile(fn)
 
 
-def compile_modules(*modules: torch.nn.Module | None) -> None:
+def compile_modules(*modules) -> None:
     """Compile each module's forward in place (its state dict keeps its keys)."""
     _prepare()
     for module in modules:
@@ -57,18 +61,14 @@ def compile_modules(*modules: torch.nn.Module | None) -> None:
 
 def fused(device: str) -> dict[str, Any]:
     """Optimizer arguments: fused kernels on CUDA, torch's default elsewhere."""
+    import torch  # noqa: PLC0415
+
     return {"fused": True} if torch.device(device).type == "cuda" else {}
 
 
 def accelerate(agent, enabled: bool) -> bool:
-    """Put ``agent`` on its compiled path when ``enabled``; returns whether it did. Agents of this
-    harness say how (``enable_compile``); skrl's agents get their networks compiled."""
-    if not enabled:
-        return False
-    if hasattr(agent, "enable_compile"):
+    """Put ``agent`` on its compiled path when ``enabled`` (its ``enable_compile``, by default every
+    network it names: :class:`agents.interface.HarnessAgent`); returns whether it did."""
+    if enabled:
         agent.enable_compile()
-        return True
-    for model in getattr(agent, "models", {}).values():
-        if model is not None:
-            compile_modules(*model.children())  # skrl's instantiated networks: the containers it calls
-    return True
+    return enabled

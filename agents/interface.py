@@ -1,7 +1,6 @@
-"""The one agent contract the training loop drives: skrl's ``Agent``.
+"""The one agent contract the harness drives: skrl's ``Agent`` lifecycle and :class:`HarnessAgent`.
 
-Every agent, the classic four (skrl's own classes) and the diffusion agents alike, is a
-``skrl.agents.torch.Agent`` and is driven only through:
+Every agent is a ``skrl.agents.torch.Agent`` and is driven only through:
 
 - ``init(trainer_cfg=...)``; ``enable_training_mode(bool)``;
 - ``pre_interaction(timestep=, timesteps=)``;
@@ -10,116 +9,150 @@ Every agent, the classic four (skrl's own classes) and the diffusion agents alik
   terminated=, truncated=, infos=, timestep=, timesteps=)`` where ``next_observations`` holds the
   true final observation of an episode that just ended (see ``benchmark.loop``);
 - ``post_interaction(timestep=, timesteps=)``: learns when its schedule says so;
-- ``checkpoint_modules``: ``{name: module with state_dict/load_state_dict}``;
-- ``tracking_data``: ``{tag: [values]}``; the loop reads and clears it every log interval.
+- ``checkpoint_modules``: ``{name: module with state_dict/load_state_dict}``; ``memory``: its replay
+  or rollout memory (skrl's ``Memory``) or None;
+- ``tracking_data``: ``{tag: [values]}``; the loop reads and clears it every log interval;
+
+and every agent is a :class:`HarnessAgent`, whose methods are every other hook the harness calls
+(evaluation, resuming, compiling, timing), each with a default. The classic four are skrl's own
+classes with this contract mixed in (``agents/algorithms/{ppo,ddpg,td3,sac}.py``); the diffusion
+agents build on :mod:`agents.bases`. Nothing in the harness asks an agent what it has.
 
 To resume a run as the same experiment, a checkpoint holds more than ``checkpoint_modules``
-(:func:`resume_state`, :func:`memory_state`): the replay memory (``agent.memory``, skrl's, read and
-written generically), the few counters skrl's own agents keep outside their modules, a learning-rate
-scheduler's state, the action spaces' random generators, and whatever the agent itself returns from
-an optional ``resume_state() -> dict`` (given back to ``load_resume_state(state)`` on resume): the
-place for an algorithm's own running state (counters, running averages, schedule positions).
-
-For evaluation an agent may define ``act_eval(observations) -> actions``, the action its original
-implementation evaluates with (e.g. QVPO's best of 32 candidates by Q), and ``evaluation_policy``,
-that choice in words; otherwise (skrl's agents) the policy model's mean action (Gaussian) or its
-action (deterministic models) is used. :func:`evaluation_policy` says which, for the records.
+(:func:`resume_state`, :func:`memory_state`): the memory, the action spaces' random generators and
+the agent's :meth:`HarnessAgent.resume_state` (counters, running averages, a learning-rate
+scheduler, schedule positions).
 """
 
 from __future__ import annotations
 
 import copy
 
+import gymnasium
 import torch
 
 
+class HarnessAgent:
+    """The hooks the harness calls on an agent beyond skrl's lifecycle, with their defaults.
+
+    ``evaluation_policy``: what :meth:`act_eval` does, in words (kept with every evaluation).
+    ``losses_need_write_interval``: skrl's SAC records its losses only while its own TensorBoard
+    writer is on; such an agent gets a write interval that is never reached (:func:`init_for_loop`).
+    """
+
+    evaluation_policy: str = "the agent's own evaluation action (act_eval)"
+    losses_need_write_interval: bool = False
+
+    def act_eval(self, observations: torch.Tensor) -> torch.Tensor:
+        """The action the algorithm's original evaluates with (e.g. QVPO's best of 32 by Q)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no evaluation action")
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        """The networks whose forward passes acting and updating call: what the speed report times
+        (``benchmark.perf_agents``) and :meth:`enable_compile` compiles."""
+        raise NotImplementedError(f"{type(self).__name__} names no networks")
+
+    def enable_compile(self) -> None:
+        """Put the hot paths on ``torch.compile`` (:mod:`agents.execution`): by default every network."""
+        from agents import execution  # noqa: PLC0415
+
+        execution.compile_modules(*self.networks().values())
+
+    def resume_state(self) -> dict:
+        """The running state outside the modules and the memory, for an exact resume."""
+        return {}
+
+    def load_resume_state(self, state: dict) -> None:
+        """Restore what :meth:`resume_state` returned."""
+
+    def action_spaces(self) -> list[gymnasium.Space]:
+        """The gymnasium spaces whose own generators random actions draw from: skrl's
+        ``Model.random_act`` samples the policy model's action space with the space's numpy
+        generator, which gymnasium seeds from the OS unless told (the reason skrl's off-policy
+        agents did not repeat a run with the same seed)."""
+        found = {id(self.action_space): self.action_space} if self.action_space is not None else {}
+        for model in self.models.values():
+            if model is not None and model.action_space is not None:
+                found.setdefault(id(model.action_space), model.action_space)
+        return [space for space in found.values() if isinstance(space, gymnasium.Space)]
+
+
+class SkrlAgent(HarnessAgent):
+    """The contract for skrl's own agent classes (PPO, DDPG, TD3, SAC): they evaluate with the
+    policy model's mean action (Gaussian) or its action (deterministic), and keep a few counters
+    outside their modules (``SKRL_COUNTERS``: PPO's step within the rollout, TD3's update count for
+    its policy delay, SAC's entropy coefficient as the next update uses it)."""
+
+    SKRL_COUNTERS: tuple[str, ...] = ()
+
+    @torch.no_grad()
+    def act_eval(self, observations: torch.Tensor) -> torch.Tensor:
+        inputs = {"observations": self._observation_preprocessor(observations), "states": None}
+        actions, outputs = self.policy.act(inputs, role="policy")
+        return outputs.get("mean_actions", actions)
+
+    def networks(self) -> dict[str, torch.nn.Module]:
+        # skrl calls a model's ``compute``, which calls its instantiated child networks
+        return {f"{name}.{child}": module for name, model in self.models.items() if model is not None
+                for child, module in model.named_children()}
+
+    def resume_state(self) -> dict:
+        return {"attributes": {k: copy.deepcopy(getattr(self, k)) for k in self.SKRL_COUNTERS}}
+
+    def load_resume_state(self, state: dict) -> None:
+        for key, value in state.get("attributes", {}).items():
+            setattr(self, key, value)
+
+
 @torch.no_grad()
-def evaluation_action(agent, observations: torch.Tensor) -> torch.Tensor:
-    if hasattr(agent, "act_eval"):
-        return agent.act_eval(observations)
-    inputs = {"observations": agent._observation_preprocessor(observations), "states": None}
-    actions, outputs = agent.policy.act(inputs, role="policy")
-    return outputs.get("mean_actions", actions)
+def evaluation_action(agent: HarnessAgent, observations: torch.Tensor) -> torch.Tensor:
+    return agent.act_eval(observations)
 
 
-def evaluation_policy(agent) -> str:
+def evaluation_policy(agent: HarnessAgent) -> str:
     """What :func:`evaluation_action` does for ``agent``, in words (kept with every evaluation)."""
-    if getattr(agent, "evaluation_policy", ""):
-        return agent.evaluation_policy
-    if hasattr(agent, "act_eval"):
-        return "the agent's own evaluation action (act_eval)"
-    kind = type(agent.policy).__name__.lower()
-    return "the Gaussian policy's mean action" if "gaussian" in kind else "the deterministic actor's action"
+    return agent.evaluation_policy
 
 
-# skrl's SAC records its losses only while its own TensorBoard writer is on (write_interval > 0).
-# For agents that say so (``losses_need_write_interval``), an interval that is never reached keeps
-# those records without any writes. Others get 0: skrl's per-step reward tracking costs ~0.35 ms a
-# step at 1024 envs on the CPU, and the loop counts episodes itself.
+# skrl's per-step reward tracking costs ~0.35 ms a step at 1024 envs on the CPU, and the loop counts
+# episodes itself: agents get a write interval of 0, or one never reached (losses_need_write_interval).
 NEVER = 2**62
 
 
-def init_for_loop(agent) -> None:
+def init_for_loop(agent: HarnessAgent) -> None:
     """``agent.init()`` with skrl's own TensorBoard writer and checkpoints off (the loop does both),
-    and its action spaces' generators seeded from the seed torch's generator was given (the run's;
-    see :func:`action_spaces`) without drawing from it: every other random draw stays as it was."""
+    and its action spaces' generators seeded from the seed torch's generator was given (the run's)
+    without drawing from it: every other random draw stays as it was."""
     agent.cfg.experiment.write_interval = 0
     agent.cfg.experiment.checkpoint_interval = 0
     agent.init()
     agent.checkpoint_interval = 0
-    agent.write_interval = NEVER if getattr(agent, "losses_need_write_interval", False) else 0
-    if hasattr(agent, "log_entropy_coefficient"):  # SAC's learned temperature is a bare tensor
-        agent.checkpoint_modules.setdefault("log_entropy_coefficient", agent.log_entropy_coefficient)
-    for i, space in enumerate(action_spaces(agent)):  # from the run's seed, drawing nothing from torch's
+    agent.write_interval = NEVER if agent.losses_need_write_interval else 0
+    for i, space in enumerate(agent.action_spaces()):  # from the run's seed, drawing nothing from torch's
         space.seed(torch.initial_seed() % 2**32 + i)
 
 
-def action_spaces(agent) -> list:
-    """The gymnasium spaces skrl's random actions draw from (``Model.random_act`` samples the
-    policy model's action space with the space's own numpy generator, which gymnasium seeds from the
-    OS unless told: the reason skrl's off-policy agents did not repeat a run with the same seed)."""
-    found = {}
-    for space in [getattr(agent, "action_space", None),
-                  *(getattr(m, "action_space", None) for m in (getattr(agent, "models", None) or {}).values())]:
-        if space is not None and hasattr(space, "seed"):
-            found[id(space)] = space
-    return list(found.values())
-
-
 # --- resuming: what a checkpoint holds beyond checkpoint_modules -------------------------------------
-# counters and values skrl's own agents keep outside their modules: PPO's step within the rollout,
-# TD3's update count (its policy delay), SAC's entropy coefficient as used by the next update
-SKRL_ATTRIBUTES = ("_rollout", "_update_counter", "_entropy_coefficient")
-
-
-def resume_state(agent) -> dict:
+def resume_state(agent: HarnessAgent) -> dict:
     """The agent's running state beyond its modules and memory (see the module docstring)."""
-    state: dict = {"attributes": {k: copy.deepcopy(getattr(agent, k)) for k in SKRL_ATTRIBUTES if hasattr(agent, k)},
-                   "spaces": [space.np_random.bit_generator.state for space in action_spaces(agent)]}
-    scheduler = getattr(agent, "scheduler", None)
-    if scheduler is not None and hasattr(scheduler, "state_dict"):
-        state["scheduler"] = scheduler.state_dict()
-    if hasattr(agent, "resume_state"):
-        state["agent"] = agent.resume_state()
-    return state
+    return {"spaces": [space.np_random.bit_generator.state for space in agent.action_spaces()],
+            "agent": agent.resume_state()}
 
 
-def load_resume_state(agent, state: dict) -> None:
-    for key, value in state.get("attributes", {}).items():
-        setattr(agent, key, value)
-    for space, generator in zip(action_spaces(agent), state.get("spaces", [])):
+def load_resume_state(agent: HarnessAgent, state: dict) -> None:
+    for space, generator in zip(agent.action_spaces(), state.get("spaces", [])):
         space.np_random.bit_generator.state = generator
-    if "scheduler" in state:
-        agent.scheduler.load_state_dict(state["scheduler"])
-    if "agent" in state:
-        agent.load_resume_state(state["agent"])
+    agent_state = dict(state.get("agent") or {})
+    # checkpoints written before the contract kept skrl's counters and scheduler at the top level
+    agent_state.update({k: state[k] for k in ("attributes", "scheduler") if k in state})
+    agent.load_resume_state(agent_state)
 
 
 def memory_state(agent) -> dict | None:
     """The agent's replay (or rollout) memory, ``agent.memory`` (skrl's ``Memory``), as saved: its
     indices and the filled part of each tensor, in their own dtypes (exact), or None without one."""
-    memory = getattr(agent, "memory", None)
-    if memory is None or not getattr(memory, "tensors", None):
+    memory = agent.memory
+    if memory is None or not memory.tensors:
         return None
     rows = memory.memory_size if memory.filled else memory.memory_index + (1 if memory.env_index else 0)
     return {"memory_size": memory.memory_size, "num_envs": memory.num_envs, "filled": memory.filled,

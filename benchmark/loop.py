@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm import tqdm
 

@@ -123,15 +123,8 @@ def _record(agent, task, device, steps: int) -> None:
 
 
 def _networks(agent) -> list[torch.nn.Module]:
-    """The modules whose forward passes are called. A skrl model is not called but asked to
-    ``compute``, which calls its child networks: those are hooked instead."""
-    if hasattr(agent, "flow"):
-        modules = [agent.flow.velocity, agent.value]
-    elif hasattr(agent, "actor"):
-        modules = [agent.actor, agent.critic, agent.target_actor, agent.target_critic]
-    else:
-        modules = [agent.policy, agent.value]
-    return [child for m in modules if m is not None for child in (m.children() if hasattr(m, "compute") else [m])]
+    """The modules whose forward passes are called (:meth:`agents.interface.HarnessAgent.networks`)."""
+    return list(agent.networks().values())
 
 
 def measure_act(algo, k, device, compiled, envs, repeats) -> float:

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agents.execution import MODES as COMPILE_MODES
 from benchmark.manifest import Manifest, load
 from benchmark.spec import RunSpec, validate_device
 from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store
@@ -249,7 +250,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpus-per-run", type=float, default=None,
                    help="ray launcher: GPUs each run reserves (default: 1 on a cuda device, else 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: the manifest's)")
-    p.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
+    p.add_argument("--compile", default="auto", choices=COMPILE_MODES,
                    help="compiled hot paths for every run (torch.compile): auto (CUDA), on, off")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (resuming them)")
     p.add_argument("--out", type=Path, default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT}/)")

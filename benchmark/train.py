@@ -25,15 +25,16 @@ from typing import Any
 from benchmark import provenance
 from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, positive, validate_device
 from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store, set_aside
+from agents.execution import MODES as COMPILE_MODES
 from tasks.assets import MODES
-
-COMPILE_MODES = ("auto", "on", "off")  # agents.execution.MODES (imported lazily: torch)
 from tasks.errors import UserError, cli_main
 
 
 def log_interval(cfg) -> int:
-    """One metrics row per PPO iteration (``rollouts`` steps); off-policy agents use 16 steps."""
-    return int(getattr(cfg, "rollouts", 16))
+    """One metrics row per on-policy iteration (``rollouts`` steps); off-policy agents use 16 steps."""
+    from agents.settings import OnPolicyConfig  # noqa: PLC0415
+
+    return cfg.rollouts if isinstance(cfg, OnPolicyConfig) else 16
 
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)

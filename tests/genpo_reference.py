@@ -23,17 +23,20 @@ FILE = Path(__file__).parent / "data" / "genpo_reference.pt"
 TINY = {"actor_hidden": [16, 16], "critic_hidden": [16, 16], "time_hidden": [16], "time_embedding_dim": 8,
         "diffusion_steps": 3, "rollouts": 8, "learning_epochs": 2, "mini_batches": 2, "actor_lr": 1e-3,
         "entropy_coef": 0.01, "observation_normalization": True}
+# the default path (the original's per-minibatch learning-rate rule, max-clipped value loss) and the
+# other choices (skrl's per-epoch KLAdaptiveLR, the clipped value loss, value normalization)
+CASES = {"default": {}, "skrl_choices": {"lr_schedule": "skrl", "value_loss": "clipped", "value_normalization": True}}
 STEPS = 24  # three updates
 
 
-def genpo_run() -> dict:
+def genpo_run(case: str = "default") -> dict:
     """Losses per log row and the final parameters of a 3-update GenPO run, one torch thread."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         torch.manual_seed(0)
         env = StateBanditEnv(16)
-        cfg = resolve_config("genpo", get_task("cartpole"), TINY)
+        cfg = resolve_config("genpo", get_task("cartpole"), {**TINY, **CASES[case]})
         agent = build_agent("genpo", cfg, observation_space=env.observation_space, action_space=env.action_space,
                             num_envs=env.num_envs, device="cpu")
         init_for_loop(agent)
@@ -51,5 +54,5 @@ def genpo_run() -> dict:
 
 if __name__ == "__main__":
     FILE.parent.mkdir(exist_ok=True)
-    torch.save(genpo_run(), FILE)
+    torch.save({case: genpo_run(case) for case in CASES}, FILE)
     print(f"wrote {FILE}")

@@ -1,5 +1,6 @@
-"""The architecture's two promises: one algorithm catalogue that everything reads, and layers that
-point one way (tasks <- agents <- benchmark <- analysis)."""
+"""The architecture's promises: one algorithm catalogue that everything reads, on-policy and
+off-policy alike; one agent contract the harness calls without asking an agent what it has; and
+layers that point one way (tasks <- agents <- benchmark <- analysis)."""
 
 import ast
 import textwrap
@@ -7,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
+import gymnasium
+import numpy as np
+
 import agents.algorithms
 from agents import catalogue
+from agents.interface import HarnessAgent
+
+OBS = gymnasium.spaces.Box(-np.inf, np.inf, (4,))
+ACT = gymnasium.spaces.Box(-np.inf, np.inf, (1,))
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,12 +39,78 @@ THROWAWAY = textwrap.dedent('''
 ''')
 
 
-@pytest.fixture
-def throwaway(tmp_path):
-    """A new module in the algorithms package (an extra package path), nothing else touched."""
-    (tmp_path / "throwaway.py").write_text(THROWAWAY)
-    agents.algorithms.__path__.append(str(tmp_path))
+# an on-policy algorithm of its own: a Gaussian policy on the on-policy base (tests/test_bases.py
+# trains it on Cartpole)
+THROWAWAY_ON_POLICY = textwrap.dedent('''
+    """A throwaway on-policy algorithm: a diagonal Gaussian policy on agents.bases.on_policy."""
+    import dataclasses
+
+    import torch
+
+    from agents.bases.on_policy import ACTIVATIONS, LR_SCHEDULES, VALUE_LOSSES, OnPolicyAgent, OnPolicyAgentConfig
+    from agents.catalogue import Algorithm
+    from agents.diffusion.denoiser import mlp
+    from agents.settings import POSITIVE, choices, setting
+
+    TEST = "harness default (test)"
+
+
+    @dataclasses.dataclass(frozen=True)
+    class GaussConfig(OnPolicyAgentConfig):
+        activation: str = setting("elu", TEST, choices(*ACTIVATIONS))
+        lr_schedule: str = setting("skrl", TEST, choices(*LR_SCHEDULES))
+        value_loss: str = setting("clipped", TEST, choices(*VALUE_LOSSES))
+        novelty: float = setting(1.0, TEST, POSITIVE, "the initial standard deviation")
+
+
+    class Policy(torch.nn.Module):
+        def __init__(self, obs_dim, act_dim, hidden, std):
+            super().__init__()
+            self.mean = mlp([obs_dim, *hidden, act_dim], activation=torch.nn.ELU)
+            self.log_std = torch.nn.Parameter(torch.full((act_dim,), float(std)).log())
+
+        def dist(self, obs):
+            return torch.distributions.Normal(self.mean(obs), self.log_std.exp())
+
+
+    class Gauss(OnPolicyAgent):
+        evaluation_policy = "the Gaussian's mean"
+
+        def make_policy(self, cfg):
+            return Policy(self.obs_dim, self.act_dim, cfg.actor_hidden, cfg.novelty)
+
+        def sample(self, obs):
+            with torch.no_grad():
+                dist = self.policy.dist(obs)
+                action = dist.sample()
+            return action, action, dist.log_prob(action).sum(-1)
+
+        def log_prob(self, obs, stored):
+            return self.policy.dist(obs).log_prob(stored).sum(-1)
+
+        @torch.no_grad()
+        def act_eval(self, observations):
+            return self.policy.mean(self._observation_preprocessor(observations))
+
+
+    ALGORITHM = Algorithm(GaussConfig, Gauss, label="Throwaway", color="#123456", family="diffusion: test",
+                          order=50)
+''')
+MODULES = {"off-policy": THROWAWAY, "on-policy": THROWAWAY_ON_POLICY}
+
+
+def register(folder: Path, source: str) -> None:
+    """Put ``source`` into the algorithms package as ``throwaway`` (an extra package path)."""
+    (folder / "throwaway.py").write_text(source)
+    agents.algorithms.__path__.append(str(folder))
     catalogue.refresh()
+
+
+@pytest.fixture(params=list(MODULES))
+def throwaway(request, tmp_path):
+    """A new module in the algorithms package, nothing else touched: PPO under another name, or a
+    Gaussian on the on-policy base."""
+    register(tmp_path, MODULES[request.param])
     yield "throwaway"
     agents.algorithms.__path__.remove(str(tmp_path))
     catalogue.refresh()
@@ -65,6 +139,37 @@ def test_a_new_algorithm_module_is_seen_everywhere(throwaway, tmp_path):
     table = results_table(runs_frame({("cartpole", "ppo"): [1.0], ("cartpole", throwaway): [2.0]}))
     assert list(table.cells["algorithm"].unique()) == ["PPO", "Throwaway"]  # legends and column order
     assert throwaway in perf_agents.timed_algorithms()  # the perf tools
+    agent = catalogue.build_agent(throwaway, spec.config, observation_space=OBS, action_space=ACT, num_envs=2,
+                                  device="cpu")
+    assert isinstance(agent, HarnessAgent) and agent.networks()  # the contract: what the perf tools time
+
+
+def agent_probes(paths) -> list[str]:
+    """``hasattr``/``getattr`` calls on an agent (a name or attribute called ``agent``) in ``paths``."""
+    out = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("hasattr", "getattr") and node.args):
+                target = node.args[0]
+                name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", "")
+                if name == "agent":
+                    out.append((str(path.relative_to(path.parents[1])), node.lineno, f"{node.func.id}({name}, ...)"))
+    return [f"{file}:{line} {call}" for file, line, call in sorted(out)]
+
+
+def test_the_harness_never_asks_an_agent_what_it_has():
+    """Every hook is a method of agents.interface.HarnessAgent, with a default: no probing."""
+    harness = [p for layer in ("agents", "benchmark", "analysis", "tasks") for p in sorted((ROOT / layer).rglob("*.py"))]
+    assert not agent_probes(harness), agent_probes(harness)
+
+
+def test_the_probe_check_sees_a_probe(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "x.py").write_text("def f(agent, run):\n    return hasattr(agent, 'flow'), run.agent\n"
+                                           "def g(self):\n    return getattr(self.agent, 'actor', None)\n")
+    assert agent_probes([tmp_path / "pkg" / "x.py"]) == ["pkg/x.py:2 hasattr(agent, ...)",
+                                                        "pkg/x.py:4 getattr(agent, ...)"]
 
 
 def test_without_the_module_the_algorithm_is_unknown():

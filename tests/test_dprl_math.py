@@ -291,18 +291,18 @@ def test_genpo_minibatch_losses_on_a_fixed_batch():
         ratio = (new_logp - old_logp).exp()
         surrogate = torch.where(adv >= 0, torch.minimum(ratio, torch.tensor(1.2)),
                                 torch.maximum(ratio, torch.tensor(0.8)))
-        assert torch.allclose(got["policy"], -(adv * surrogate).mean(), atol=1e-6)
+        assert torch.allclose(got["Loss / Policy loss"], -(adv * surrogate).mean(), atol=1e-6)
         v = agent.value.net(obs)
         clipped = old_values + (v - old_values).clamp(-0.2, 0.2)
         err = (returns - v).square() if value_loss == "max_clipped" else (returns - clipped).square()
         err = torch.max(err, (returns - clipped).square())
-        assert torch.allclose(got["value"], agent.cfg.value_loss_scale * err.mean(), atol=1e-6)
-        assert torch.allclose(got["entropy"], -new_logp.mean())
+        assert torch.allclose(got["Loss / Value loss"], agent.config.value_loss_coef * err.mean(), atol=1e-6)
+        assert torch.allclose(got["Policy / Entropy estimate"], -new_logp.mean())
         assert torch.allclose(got["kl_k1"], (old_logp - new_logp).mean())
         log_r = new_logp - old_logp
         assert torch.allclose(got["kl_k3"], ((log_r.exp() - 1) - log_r).mean())
         torch.manual_seed(2)
         fresh, _ = agent.flow.sample(obs)
-        assert torch.allclose(got["compress"], (fresh[:, :2] - fresh[:, 2:]).norm(dim=-1).mean())
-        total = got["policy"] + 0.1 * new_logp.mean() + got["value"] + 0.01 * got["compress"]
+        assert torch.allclose(got["Loss / Compression loss"], (fresh[:, :2] - fresh[:, 2:]).norm(dim=-1).mean())
+        total = got["Loss / Policy loss"] + 0.1 * new_logp.mean() + got["Loss / Value loss"] + 0.01 * got["Loss / Compression loss"]
         assert torch.allclose(got["total"], total, atol=1e-6)

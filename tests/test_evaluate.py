@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from agents.interface import HarnessAgent
 from benchmark import evaluate
 from benchmark.store import RunDir, Store
 from tasks.scenarios import SCENARIOS
@@ -111,7 +112,7 @@ class ScriptedEnv:
         return nxt, None, no, torch.tensor([True, False]), {"final_obs": final}
 
 
-class MeanAgent:
+class MeanAgent(HarnessAgent):
     def enable_training_mode(self, enabled):
         self.training = enabled
 

@@ -6,13 +6,16 @@ import math
 import pytest
 import torch
 
+from agents.interface import HarnessAgent
 from benchmark import loop, resume
 from benchmark.store import RunDir
 from fake_env import FakeVecEnv
 
 
-class RecordingAgent:
+class RecordingAgent(HarnessAgent):
     """The smallest object that satisfies agents.interface, recording what the loop hands it."""
+
+    memory, action_space, models = None, None, {}
 
     def __init__(self, loss=0.5):
         self.device = "cpu"

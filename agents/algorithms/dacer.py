@@ -39,7 +39,7 @@ import torch
 from agents.catalogue import Algorithm
 from agents.diffusion.denoiser import mlp
 from agents.diffusion.gmm_entropy import ESTIMATORS, gmm_entropy
-from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting, polyak
+from agents.bases.off_policy import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting, polyak
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
 from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Original, Range, choices, setting

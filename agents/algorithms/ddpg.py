@@ -14,6 +14,7 @@ from skrl.resources.noises.torch import GaussianNoise
 
 from agents import models
 from agents.catalogue import Algorithm
+from agents.interface import SkrlAgent
 from agents.settings import HARNESS, NON_NEGATIVE, OffPolicyConfig, setting
 
 _TD3_PAPER = f"{HARNESS} (Fujimoto et al. 2018)"
@@ -25,7 +26,11 @@ class DDPGConfig(OffPolicyConfig):
     exploration_noise_std: float = setting(0.1, _TD3_PAPER, NON_NEGATIVE, "Gaussian exploration noise std")
 
 
-def build(cfg: DDPGConfig, *, observation_space, action_space, num_envs: int, device: str) -> DDPG:
+class DDPGAgent(SkrlAgent, DDPG):
+    evaluation_policy = "the deterministic actor's action"
+
+
+def build(cfg: DDPGConfig, *, observation_space, action_space, num_envs: int, device: str) -> DDPGAgent:
     space = models.bounded(action_space)
     actor = (cfg.actor_hidden, cfg.activation, observation_space, space, device)
     critic = (cfg.critic_hidden, cfg.activation, observation_space, space, device)
@@ -37,7 +42,7 @@ def build(cfg: DDPGConfig, *, observation_space, action_space, num_envs: int, de
         exploration_noise_kwargs={"mean": 0.0, "std": cfg.exploration_noise_std, "device": device},
         **models.skrl_off_policy_kwargs(cfg, observation_space, device),
     )
-    return DDPG(models=nets, memory=models.replay_memory(cfg, num_envs, device),
+    return DDPGAgent(models=nets, memory=models.replay_memory(cfg, num_envs, device),
                 observation_space=observation_space, action_space=space, device=device, cfg=agent_cfg)
 
 

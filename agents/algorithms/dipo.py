@@ -23,7 +23,7 @@ import torch
 
 from agents import execution
 from agents.catalogue import Algorithm
-from agents.diffusion.off_policy_base import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting
+from agents.bases.off_policy import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting
 from agents.diffusion.sampler import denoising_loss
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
 from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure

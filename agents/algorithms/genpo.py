@@ -28,33 +28,23 @@ from __future__ import annotations
 
 import dataclasses
 
-import gymnasium
-import numpy as np
 import torch
-from skrl.agents.torch.ppo import PPO
-from skrl.agents.torch.ppo.ppo import compute_gae
-from skrl.memories.torch import RandomMemory
-from skrl.models.torch import DeterministicMixin, Model
 
 from agents import execution
-from agents.algorithms import ppo
+from agents.bases.on_policy import ACTIVATIONS, LR_SCHEDULES, VALUE_LOSSES, OnPolicyAgent, OnPolicyAgentConfig
 from agents.catalogue import Algorithm
 from agents.diffusion.coupled_flow import CoupledFlow
-from agents.diffusion.denoiser import Mish, mlp
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim
 from agents.fidelity import MATH, PROFILE_TEST, Fidelity, Procedure
-from agents.settings import (AT_LEAST_ONE, NON_NEGATIVE, OnPolicyConfig, Original, Range, choices, profile_setting,
-                             setting)
+from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, Original, Range, choices, profile_setting, setting
 
 _T9 = "review Table 9 (GenPO)"
 _CODE = "GenPO original"
 _ANT = "source/isaaclab_tasks/.../classic/ant/agents/rsl_rl_ppo_cfg.py (the only flow config)"
-ACTIVATIONS = {"mish": Mish, "elu": torch.nn.ELU, "relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}
-LR_BOUNDS = (1e-5, 1e-2)  # the original's rule (flowppo.py)
 
 
 @dataclasses.dataclass(frozen=True)
-class GenPOConfig(OnPolicyConfig):
+class GenPOConfig(OnPolicyAgentConfig):
     profile: str = profile_setting()
     observation_normalization: bool = setting(False, f"{_CODE} (Ant config: empirical_normalization = False); "
                                                       "the review does not say", doc="running mean/std normalization")
@@ -70,11 +60,11 @@ class GenPOConfig(OnPolicyConfig):
     compress_coef: float = setting(0.01, _T9, NON_NEGATIVE, "weight of the compression loss mean ||z - y||")
     mixing: float = setting(0.9, _T9, Range(0, 1, low_open=True), "mixing coefficient p of the coupled flow")
     lr_schedule: str = setting("genpo", f"{_CODE} (flowppo.py update); the review gives only the desired KL",
-                               choices("genpo", "skrl"),
+                               choices(*LR_SCHEDULES),
                                "KL-adaptive learning rate: the original's per-minibatch k1 rule, or skrl's per epoch",
                                legacy="skrl")
     value_loss: str = setting("max_clipped", f"{_CODE} (flowppo.py: use_clipped_value_loss)",
-                              choices("max_clipped", "clipped"),
+                              choices(*VALUE_LOSSES),
                               "max of the unclipped and clipped squared errors, or the clipped one (skrl)",
                               legacy="clipped")
 
@@ -97,182 +87,55 @@ class GenPOConfig(OnPolicyConfig):
     }
 
 
-class FlowPolicy(Model):
-    """skrl model wrapper so skrl's PPO machinery (devices, training mode, checkpoints) applies."""
+class FlowPolicy(torch.nn.Module):
+    """The coupled flow as the policy module (its parameters under ``flow.``)."""
 
-    def __init__(self, cfg: GenPOConfig, observation_space, action_space, device):
-        super().__init__(observation_space=observation_space, action_space=action_space, device=device)
-        self.flow = CoupledFlow(int(observation_space.shape[0]), int(action_space.shape[0]), cfg.actor_hidden,
-                                steps=cfg.diffusion_steps, mixing=cfg.mixing, t_dim=cfg.time_embedding_dim,
-                                time_hidden=cfg.time_hidden)
-
-    def compute(self, inputs, *, role: str = ""):
-        raise NotImplementedError("GenPO drives its flow directly (GenPO.act / CoupledFlow)")
-
-    act = compute
+    def __init__(self, cfg: GenPOConfig, obs_dim: int, act_dim: int):
+        super().__init__()
+        self.flow = CoupledFlow(obs_dim, act_dim, cfg.actor_hidden, steps=cfg.diffusion_steps, mixing=cfg.mixing,
+                                t_dim=cfg.time_embedding_dim, time_hidden=cfg.time_hidden)
 
 
-class ValueNet(DeterministicMixin, Model):
-    """V(s): an MLP with the config's activation (the original's critic is a Mish MLP)."""
+class GenPO(OnPolicyAgent):
+    """GenPO on the on-policy base: the flow samples and scores the stored doubled action; the
+    compression loss is its one extra loss."""
 
-    def __init__(self, cfg: GenPOConfig, observation_space, action_space, device):
-        Model.__init__(self, observation_space=observation_space, action_space=action_space, device=device)
-        DeterministicMixin.__init__(self)
-        self.net = mlp([int(observation_space.shape[0]), *cfg.critic_hidden, 1], activation=ACTIVATIONS[cfg.activation])
-
-    def compute(self, inputs, role: str = ""):
-        return self.net(inputs["observations"]), {}
-
-
-class GenPO(PPO):
     evaluation_policy = "a sample of the flow, action (z + y) / 2 (the policy as it acts)"
 
     def __init__(self, cfg: GenPOConfig, *, observation_space, action_space, num_envs: int, device: str):
-        self.config = cfg
-        act_dim = int(action_space.shape[0])
-        doubled = gymnasium.spaces.Box(-np.inf, np.inf, (2 * act_dim,), dtype=np.float32)
-        policy = FlowPolicy(cfg, observation_space, action_space, device)
-        value = ValueNet(cfg, observation_space, action_space, device)
-        skrl_cfg = ppo.skrl_cfg(cfg, observation_space, device)
-        if cfg.lr_schedule == "genpo":
-            skrl_cfg.learning_rate_scheduler = None  # the original's rule, in update()
-        super().__init__(
-            models={"policy": policy, "value": value},
-            memory=RandomMemory(memory_size=cfg.rollouts, num_envs=num_envs, device=device),
-            observation_space=observation_space, action_space=doubled, device=device, cfg=skrl_cfg,
-        )
-        self.flow = policy.flow
-        self._current_doubled = None
-        if cfg.lr_schedule == "genpo":  # the learning rate as a device tensor: the rule reads no value back
-            params = list(self.policy.parameters()) + list(self.value.parameters())
-            self.optimizer = torch.optim.Adam(params, lr=torch.tensor(float(cfg.actor_lr), device=self.device),
-                                              **execution.fused(device))
-            self.checkpoint_modules["optimizer"] = self.optimizer
+        super().__init__(cfg, observation_space=observation_space, action_space=action_space, num_envs=num_envs,
+                         device=device, stored_action_dim=2 * int(action_space.shape[0]))
+        self.flow = self.policy.flow
 
-    def enable_compile(self) -> None:
-        """The compiled path (agents.execution): the forward and inverse chains, the value network."""
-        self.flow.forward_chain = execution.compile_fn(self.flow.forward_chain)
-        self.flow.inverse_chain = execution.compile_fn(self.flow.inverse_chain)
-        execution.compile_modules(self.value.net)
+    def make_policy(self, cfg: GenPOConfig) -> torch.nn.Module:
+        return FlowPolicy(cfg, self.obs_dim, self.act_dim)
 
-    def act(self, observations, states, *, timestep: int, timesteps: int):
-        obs = self._observation_preprocessor(observations)
+    def sample(self, obs):
         doubled, log_prob = self.flow.sample(obs)
-        self._current_obs, self._current_doubled = obs, doubled
-        self._current_log_prob = log_prob.unsqueeze(-1)
-        if self.training:
-            values, _ = self.value.act({"observations": obs, "states": None}, role="value")
-            self._current_values = self._value_preprocessor(values, inverse=True)
-        return CoupledFlow.env_action(doubled), {"log_prob": self._current_log_prob}
+        return CoupledFlow.env_action(doubled), doubled, log_prob
+
+    def log_prob(self, obs, stored):
+        return self.flow.log_prob(stored, obs)
+
+    def extra_losses(self, obs):
+        """The compression loss mean ||z - y|| on fresh samples, always on, as in the original."""
+        fresh, _ = self.flow.sample(obs)
+        half = fresh.shape[-1] // 2
+        return {"Compression loss": (self.config.compress_coef, (fresh[:, :half] - fresh[:, half:]).norm(dim=-1).mean())}
 
     @torch.no_grad()
     def act_eval(self, observations: torch.Tensor) -> torch.Tensor:
         doubled, _ = self.flow.sample(self._observation_preprocessor(observations))
         return CoupledFlow.env_action(doubled)
 
-    def record_transition(self, *, observations, states, actions, rewards, next_observations, next_states,
-                          terminated, truncated, infos, timestep, timesteps) -> None:
-        """Store the doubled action and the *normalized* observation the policy acted on.
+    def networks(self) -> dict[str, torch.nn.Module]:
+        return {"flow.velocity": self.flow.velocity, "value": self.value.net}
 
-        The flow's log-density is sharp in the state, so the update must see exactly the input the
-        rollout saw (as rsl-rl, which the original forks, stores normalized observations); the
-        running normalizer learns from the raw observations here instead of in the update. A
-        time-out adds gamma V(final observation) to its reward, as skrl's PPO does, but computed for
-        every step and masked, so no value is read back to decide whether to.
-        """
-        if not self.training:
-            return
-        if self.cfg.observation_preprocessor:
-            self._observation_preprocessor(observations, train=True)
-        self._current_next_observations = next_observations
-        if self.cfg.time_limit_bootstrap:
-            with torch.no_grad():
-                inputs = {"observations": self._observation_preprocessor(next_observations), "states": None}
-                next_values = self._value_preprocessor(self.value.act(inputs, role="value")[0], inverse=True)
-            rewards = rewards + self.cfg.discount_factor * next_values * truncated
-        self.memory.add_samples(observations=self._current_obs, states=states, actions=self._current_doubled,
-                                rewards=rewards, terminated=terminated, truncated=truncated,
-                                log_prob=self._current_log_prob, values=self._current_values)
-
-    def update(self, *, timestep: int, timesteps: int) -> None:
-        with torch.no_grad():
-            last_obs = self._observation_preprocessor(self._current_next_observations)
-            last_values, _ = self.value.act({"observations": last_obs, "states": None}, role="value")
-            last_values = self._value_preprocessor(last_values, inverse=True)
-        values = self.memory.get_tensor_by_name("values")
-        returns, advantages = compute_gae(
-            rewards=self.memory.get_tensor_by_name("rewards"),
-            terminated=self.memory.get_tensor_by_name("terminated"),
-            truncated=self.memory.get_tensor_by_name("truncated"),
-            values=values, last_values=last_values, discount_factor=self.cfg.discount_factor,
-            lambda_coefficient=self.cfg.gae_lambda, time_limit_bootstrap=self.cfg.time_limit_bootstrap,
-        )
-        self.memory.set_tensor_by_name("values", self._value_preprocessor(values, train=True))
-        self.memory.set_tensor_by_name("returns", self._value_preprocessor(returns, train=True))
-        self.memory.set_tensor_by_name("advantages", advantages)
-
-        sums = dict.fromkeys(("policy", "value", "compress", "entropy"), 0.0)  # device tensors after the first
-        steps = 0
-        for _ in range(self.cfg.learning_epochs):
-            kls = []
-            for obs, _, doubled, old_logp, old_values, rets, adv in self.memory.sample(
-                    names=self._tensors_names, batch_size=len(self.memory), mini_batches=self.cfg.mini_batches):
-                losses = self.minibatch_losses(obs, doubled, old_logp, old_values, rets, adv)
-                self.optimizer.zero_grad(set_to_none=True)
-                losses["total"].backward()
-                if self.cfg.grad_norm_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(
-                        list(self.policy.parameters()) + list(self.value.parameters()), self.cfg.grad_norm_clip)
-                if self.config.lr_schedule == "genpo":
-                    self.adapt_learning_rate(losses["kl_k1"])  # before this minibatch's step
-                self.optimizer.step()
-                kls.append(losses["kl_k3"])
-                for key in sums:
-                    sums[key] = sums[key] + losses[key].detach()
-                steps += 1
-            if self.scheduler is not None:
-                self.scheduler.step(torch.stack(kls).mean())
-        self.track_data("Loss / Policy loss", sums["policy"] / steps)
-        self.track_data("Loss / Value loss", sums["value"] / steps)
-        self.track_data("Loss / Compression loss", sums["compress"] / steps)
-        self.track_data("Policy / Entropy estimate", sums["entropy"] / steps)
-        lr = self.optimizer.param_groups[0]["lr"]
-        self.track_data("Learning / Learning rate", lr.detach().clone() if torch.is_tensor(lr) else lr)
-
-    def minibatch_losses(self, obs, doubled, old_logp, old_values, returns, advantages) -> dict[str, torch.Tensor]:
-        """The losses of one minibatch (review Eq. 19-21, see the module docstring) and the KL estimates."""
-        cfg = self.cfg
-        new_logp = self.flow.log_prob(doubled, obs).unsqueeze(-1)
-        log_ratio = new_logp - old_logp
-        ratio = log_ratio.exp()
-        surrogate = torch.min(advantages * ratio, advantages * ratio.clamp(1 - cfg.ratio_clip, 1 + cfg.ratio_clip))
-        policy_loss = -surrogate.mean()
-        entropy_loss = cfg.entropy_loss_scale * new_logp.mean()  # -coef * mean(-log pi)
-        fresh, _ = self.flow.sample(obs)
-        half = fresh.shape[-1] // 2
-        compress_loss = (fresh[:, :half] - fresh[:, half:]).norm(dim=-1).mean()
-        predicted, _ = self.value.act({"observations": obs, "states": None}, role="value")
-        value_error = (returns - predicted).square()
-        if cfg.value_clip > 0:
-            clipped = old_values + (predicted - old_values).clamp(-cfg.value_clip, cfg.value_clip)
-            clipped_error = (returns - clipped).square()
-            value_error = torch.max(value_error, clipped_error) if self.config.value_loss == "max_clipped" \
-                else clipped_error
-        value_loss = cfg.value_loss_scale * value_error.mean()
-        with torch.no_grad():
-            kl_k1 = -log_ratio.mean()
-            kl_k3 = ((ratio - 1) - log_ratio).mean()
-        return {"total": policy_loss + entropy_loss + value_loss + self.config.compress_coef * compress_loss,
-                "policy": policy_loss, "value": value_loss, "compress": compress_loss, "entropy": -new_logp.mean(),
-                "kl_k1": kl_k1, "kl_k3": kl_k3}
-
-    def adapt_learning_rate(self, kl: torch.Tensor) -> None:
-        """The original's rule (flowppo.py): /1.5 above twice the desired KL, x1.5 below half of it
-        when the estimate is above -1e-4, within [1e-5, 1e-2]; on the device (no value read back)."""
-        desired = self.config.desired_kl
-        lr = self.optimizer.param_groups[0]["lr"]
-        lower, raise_ = (lr / 1.5).clamp(min=LR_BOUNDS[0]), (lr * 1.5).clamp(max=LR_BOUNDS[1])
-        lr.copy_(torch.where(kl > 2 * desired, lower, torch.where((kl < desired / 2) & (kl > -1e-4), raise_, lr)))
+    def enable_compile(self) -> None:
+        """The compiled path (agents.execution): the forward and inverse chains, the value network."""
+        self.flow.forward_chain = execution.compile_fn(self.flow.forward_chain)
+        self.flow.inverse_chain = execution.compile_fn(self.flow.inverse_chain)
+        execution.compile_modules(self.value.net)
 
 
 FIDELITY = Fidelity(

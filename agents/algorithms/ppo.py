@@ -16,6 +16,7 @@ from skrl.resources.schedulers.torch import KLAdaptiveLR
 
 from agents import models
 from agents.catalogue import Algorithm
+from agents.interface import SkrlAgent
 from agents.settings import HARNESS, OnPolicyConfig, setting
 
 
@@ -52,12 +53,30 @@ def skrl_cfg(cfg: OnPolicyConfig, observation_space, device: str) -> PPO_CFG:
     )
 
 
-def build(cfg: PPOConfig, *, observation_space, action_space, num_envs: int, device: str) -> PPO:
+class PPOAgent(SkrlAgent, PPO):
+    """skrl's PPO with the harness contract: its rollout step and its KL-adaptive scheduler resume."""
+
+    evaluation_policy = "the Gaussian policy's mean action"
+    SKRL_COUNTERS = ("_rollout",)
+
+    def resume_state(self) -> dict:
+        state = super().resume_state()
+        if self.scheduler is not None:
+            state["scheduler"] = self.scheduler.state_dict()
+        return state
+
+    def load_resume_state(self, state: dict) -> None:
+        super().load_resume_state(state)
+        if "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
+
+
+def build(cfg: PPOConfig, *, observation_space, action_space, num_envs: int, device: str) -> PPOAgent:
     policy = models.gaussian_policy(cfg.actor_hidden, cfg.activation, observation_space, action_space, device,
                                     initial_log_std=cfg.initial_log_std)
     value = models.state_value(cfg.critic_hidden, cfg.activation, observation_space, action_space, device)
     memory = RandomMemory(memory_size=cfg.rollouts, num_envs=num_envs, device=device)
-    return PPO(
+    return PPOAgent(
         models={"policy": policy, "value": value},
         memory=memory,
         observation_space=observation_space,

@@ -13,6 +13,7 @@ from skrl.agents.torch.sac import SAC, SAC_CFG
 
 from agents import models
 from agents.catalogue import Algorithm
+from agents.interface import SkrlAgent
 from agents.settings import HARNESS, POSITIVE, OffPolicyConfig, setting
 
 
@@ -24,7 +25,21 @@ class SACConfig(OffPolicyConfig):
                                 "learning rate of the entropy coefficient")
 
 
-def build(cfg: SACConfig, *, observation_space, action_space, num_envs: int, device: str) -> SAC:
+class SACAgent(SkrlAgent, SAC):
+    """skrl's SAC with the harness contract: its losses are recorded only while skrl's own writer is
+    on; its learned temperature (a bare tensor) is checkpointed, and the coefficient the next update
+    uses resumes."""
+
+    evaluation_policy = "the Gaussian policy's mean action"
+    losses_need_write_interval = True
+    SKRL_COUNTERS = ("_entropy_coefficient",)
+
+    def init(self, *, trainer_cfg=None) -> None:
+        super().init(trainer_cfg=trainer_cfg)
+        self.checkpoint_modules.setdefault("log_entropy_coefficient", self.log_entropy_coefficient)
+
+
+def build(cfg: SACConfig, *, observation_space, action_space, num_envs: int, device: str) -> SACAgent:
     space = models.bounded(action_space)
     nets = {"policy": models.gaussian_policy(cfg.actor_hidden, cfg.activation, observation_space, space, device,
                                              squash=True)}
@@ -37,10 +52,8 @@ def build(cfg: SACConfig, *, observation_space, action_space, num_envs: int, dev
         target_entropy=-float(space.shape[0]),
         **models.skrl_off_policy_kwargs(cfg, observation_space, device),
     )
-    agent = SAC(models=nets, memory=models.replay_memory(cfg, num_envs, device),
-                observation_space=observation_space, action_space=space, device=device, cfg=agent_cfg)
-    agent.losses_need_write_interval = True  # see agents.interface.init_for_loop
-    return agent
+    return SACAgent(models=nets, memory=models.replay_memory(cfg, num_envs, device),
+                    observation_space=observation_space, action_space=space, device=device, cfg=agent_cfg)
 
 
 ALGORITHM = Algorithm(SACConfig, build, label="SAC", color="#d62728", family="classic: off-policy", order=4)

@@ -15,6 +15,7 @@ from skrl.resources.noises.torch import GaussianNoise
 from agents import models
 from agents.algorithms.ddpg import DDPGConfig
 from agents.catalogue import Algorithm
+from agents.interface import SkrlAgent
 from agents.settings import AT_LEAST_ONE, HARNESS, NON_NEGATIVE, POSITIVE, setting
 
 _PAPER = f"{HARNESS} (Fujimoto et al. 2018)"
@@ -27,7 +28,14 @@ class TD3Config(DDPGConfig):
     smooth_noise_clip: float = setting(0.5, _PAPER, POSITIVE, "target policy smoothing noise clip")
 
 
-def build(cfg: TD3Config, *, observation_space, action_space, num_envs: int, device: str) -> TD3:
+class TD3Agent(SkrlAgent, TD3):
+    """skrl's TD3 with the harness contract: its update count (the policy delay) resumes."""
+
+    evaluation_policy = "the deterministic actor's action"
+    SKRL_COUNTERS = ("_update_counter",)
+
+
+def build(cfg: TD3Config, *, observation_space, action_space, num_envs: int, device: str) -> TD3Agent:
     space = models.bounded(action_space)
     actor = (cfg.actor_hidden, cfg.activation, observation_space, space, device)
     nets = {"policy": models.deterministic_policy(*actor), "target_policy": models.deterministic_policy(*actor)}
@@ -43,7 +51,7 @@ def build(cfg: TD3Config, *, observation_space, action_space, num_envs: int, dev
         smooth_regularization_clip=cfg.smooth_noise_clip,
         **models.skrl_off_policy_kwargs(cfg, observation_space, device),
     )
-    return TD3(models=nets, memory=models.replay_memory(cfg, num_envs, device),
+    return TD3Agent(models=nets, memory=models.replay_memory(cfg, num_envs, device),
                observation_space=observation_space, action_space=space, device=device, cfg=agent_cfg)
 
 

@@ -1,4 +1,5 @@
-"""What the off-policy diffusion agents (DIPO, QVPO, DACER) share, on skrl's ``Agent`` contract.
+"""What the off-policy diffusion agents (DIPO, QVPO, DACER) share, on the harness contract
+(skrl's ``Agent`` and :class:`agents.interface.HarnessAgent`).
 
 - a denoiser actor with its noise schedule (K steps, a config value: the K sweep is a config change);
 - twin Q critics on concat(state, action) and their Polyak-averaged targets;
@@ -35,6 +36,7 @@ from agents.diffusion.denoiser import Denoiser, mlp
 from agents.diffusion.init import SCHEMES, initialize
 from agents.diffusion.sampler import reverse_chain, sample
 from agents.diffusion.schedules import NoiseSchedule
+from agents.interface import HarnessAgent
 from agents.settings import POSITIVE, OffPolicyConfig, choices, profile_setting, setting, update_ratio
 
 NO_NORMALIZATION = "the originals (DIPO, QVPO, DACER): no observation normalisation; the review does not say"
@@ -94,11 +96,10 @@ def step(optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: torch.nn.
     optimizer.step()
 
 
-class DiffusionOffPolicyAgent(Agent):
+class DiffusionOffPolicyAgent(HarnessAgent, Agent):
     schedule_kind = "cosine"
     uses_target_actor = True  # a Polyak-averaged copy of the denoiser for TD targets (DIPO, QVPO)
     adam_eps = 1e-5  # DIPO's and QVPO's optimizers
-    evaluation_policy = ""  # what the original evaluates with, in words (kept with every evaluation)
 
     def __init__(self, cfg: DiffusionOffPolicyConfig, *, observation_space, action_space, num_envs: int,
                  device: str):
@@ -135,10 +136,15 @@ class DiffusionOffPolicyAgent(Agent):
         self.steps_per_vector_step = update_ratio(cfg, num_envs)["gradient_steps_per_vector_step"]
         self.chain = reverse_chain
 
+    def networks(self) -> dict[str, torch.nn.Module]:
+        nets = {"actor": self.actor, "target_actor": self.target_actor, "critic": self.critic,
+                "target_critic": self.target_critic}
+        return {name: net for name, net in nets.items() if net is not None}
+
     def enable_compile(self) -> None:
         """The compiled path (agents.execution): the whole reverse chain in one graph, every network."""
         self.chain = execution.compile_fn(reverse_chain)
-        execution.compile_modules(self.actor, self.target_actor, self.critic, self.target_critic)
+        super().enable_compile()
 
     def sample_actions(self, denoiser: torch.nn.Module, obs: torch.Tensor, **kwargs) -> torch.Tensor:
         """[B, num, a] chain samples of ``denoiser`` (the actor or its target) for states [B, s]."""
@@ -147,7 +153,7 @@ class DiffusionOffPolicyAgent(Agent):
     def make_critic(self, cfg: DiffusionOffPolicyConfig) -> torch.nn.Module:
         return TwinQ(self.obs_dim, self.act_dim, cfg.critic_hidden)
 
-    # --- resuming (agents.interface.resume_state) ---------------------------------------------
+    # --- resuming (agents.interface.HarnessAgent.resume_state) ------------------------------------
     def resume_state(self) -> dict:
         """The running state outside the modules: the update count (policy delay, the alpha
         schedule) and the gradient steps owed."""
