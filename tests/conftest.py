@@ -4,8 +4,8 @@ Every test starts from its own random state: python's, numpy's and torch's gener
 from the test's id (plus ``--rng-seed``, 0 by default) before it runs, so no test's verdict depends
 on which tests ran before it. pytest-randomly shuffles the order on every run (its seed is printed
 in the header; ``-p no:randomly`` keeps the file order, ``--randomly-seed=N`` repeats an order), so
-a test that leans on another's leftovers fails soon rather than some day; its own reseeding is off
-(``--randomly-dont-reset-seed`` in pyproject.toml): the fixture below owns the seeds.
+a test that leans on another's leftovers fails soon rather than some day; its own reseeding is turned
+off here (as ``--randomly-dont-reset-seed`` would): the fixture below owns the seeds.
 ``--rng-seed=N`` runs every test from another random state: the check that a verdict holds for
 more than one seed.
 """
@@ -24,6 +24,11 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("randomly"):
+        config.option.randomly_reset_seed = False
 
 
 def pytest_addoption(parser):
