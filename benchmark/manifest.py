@@ -1,10 +1,10 @@
 """Experiment manifests (``experiments/<name>.yaml``): parse, validate strictly, expand into runs.
 
 A manifest names tasks, algorithms, seeds, the number of environments (one, or a list to sweep),
-the training budget (``timesteps``, with optional per-algorithm ``budgets``), the evaluation
-(``eval_episodes``; ``evaluate``: zero-shot scenarios run on each trained policy, over
-``scenario_episodes`` episodes each), and an
-optional grid of agent-setting overrides (every combination is run). Any mistake (a file that is
+the training budget (``timesteps``, with optional per-algorithm ``budgets``; ``per_task``: a task's
+own ``num_envs`` and ``timesteps``), the evaluation (``eval_episodes``; ``start_eval_episodes``: the
+untrained policy evaluated first; ``evaluate``: zero-shot scenarios run on each trained policy, over
+``scenario_episodes`` episodes each), and an optional grid of agent-setting overrides (every combination is run). Any mistake (a file that is
 not UTF-8 text, not YAML or not a mapping; an unknown key, task, algorithm, scenario or setting; a
 wrong type; a value outside its range, as each setting declares it in :mod:`agents.settings`; a
 device that is not cpu, cuda or cuda:N; an empty list; a run listed twice) is a :class:`UserError`
@@ -28,8 +28,9 @@ EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 KEYS = {
     "name": str, "description": str, "tasks": list, "algorithms": list, "seeds": list,
     "num_envs": (int, list), "timesteps": int, "device": str, "eval_episodes": int, "grid": dict,
-    "budgets": dict, "evaluate": list, "scenario_episodes": int,
+    "budgets": dict, "evaluate": list, "scenario_episodes": int, "start_eval_episodes": int, "per_task": dict,
 }
+PER_TASK_KEYS = ("num_envs", "timesteps")  # what a task may set for itself (per_task: {task: {key: value}})
 REQUIRED = ("name", "tasks", "algorithms", "seeds")
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")  # the experiment's folder beside the run store
 
@@ -50,6 +51,8 @@ class Manifest:
     budgets: dict[str, int] = dataclasses.field(default_factory=dict)  # per-algorithm timesteps
     evaluate: tuple[str, ...] = ()  # zero-shot scenarios (tasks.scenarios)
     scenario_episodes: int = 64  # episodes per zero-shot evaluation
+    start_eval_episodes: int = 0  # > 0: each run evaluates its untrained policy first
+    per_task: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)  # a task's own num_envs, timesteps
     runs: tuple[RunSpec, ...] = ()  # every run, expanded once by load()
 
 
@@ -61,10 +64,12 @@ def expand(manifest: Manifest) -> tuple[RunSpec, ...]:
     specs: dict[str, RunSpec] = {}
     for task, algo, num_envs, point, seed in itertools.product(manifest.tasks, manifest.algorithms,
                                                                manifest.num_envs, points, manifest.seeds):
+        own = manifest.per_task.get(task, {})
         try:
-            spec = RunSpec.create(task=task, algo=algo, num_envs=num_envs, seed=seed,
-                                  timesteps=manifest.budgets.get(algo, manifest.timesteps), overrides=point,
-                                  eval_episodes=manifest.eval_episodes)
+            spec = RunSpec.create(task=task, algo=algo, num_envs=own.get("num_envs", num_envs), seed=seed,
+                                  timesteps=own.get("timesteps", manifest.budgets.get(algo, manifest.timesteps)),
+                                  overrides=point, eval_episodes=manifest.eval_episodes,
+                                  start_eval_episodes=manifest.start_eval_episodes)
         except UserError as err:
             raise UserError(f"{manifest.path}: {err}") from None
         if spec.run_id in specs:
@@ -129,6 +134,18 @@ def load(name_or_path: str) -> Manifest:
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
             raise UserError(f"{path}: grid key {key!r} must be a non-empty list of values, got {values!r}")
+    per_task = data.get("per_task") or {}
+    for task, own in per_task.items():
+        if task not in data["tasks"]:
+            raise UserError(f"{path}: per_task names {task!r}, which is not among the tasks; "
+                            f"valid: {', '.join(data['tasks'])}")
+        if not isinstance(own, dict):
+            raise UserError(f"{path}: per_task {task!r} must be a mapping of {', '.join(PER_TASK_KEYS)}, got {own!r}")
+        for key, value in own.items():
+            if key not in PER_TASK_KEYS:
+                raise UserError(f"{path}: per_task {task!r}: unknown key {key!r}; valid: {', '.join(PER_TASK_KEYS)}")
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise UserError(f"{path}: per_task {task!r}: {key} must be a positive integer, got {value!r}")
     budgets = data.get("budgets") or {}
     for algo, steps in budgets.items():
         if algo not in data["algorithms"]:
@@ -144,6 +161,7 @@ def load(name_or_path: str) -> Manifest:
         grid={k: tuple(v) for k, v in grid.items()}, budgets=dict(budgets),
         evaluate=tuple(data.get("evaluate") or ()),
         scenario_episodes=data.get("scenario_episodes", 64),
+        start_eval_episodes=data.get("start_eval_episodes", 0), per_task={k: dict(v) for k, v in per_task.items()},
     )
     manifest = dataclasses.replace(manifest, runs=expand(manifest))  # validates every run now
     if manifest.evaluate:

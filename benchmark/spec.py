@@ -1,7 +1,8 @@
 """A run's identity and its resolved config: computed once, when the run is planned.
 
 The id is a hash of the settings that change the result (task, algorithm, environments, seed,
-budget, overrides that differ from the defaults, evaluation episodes), so planning the same run
+budget, overrides that differ from the defaults, evaluation episodes, an evaluation of the untrained
+policy before training when asked for), so planning the same run
 twice, from one experiment or two, gives the same directory: "skip finished, resume interrupted"
 is a directory check and no run is counted twice. The device and the asset root are recorded in
 ``run.json`` but are not part of the id.
@@ -65,12 +66,13 @@ class RunSpec:
     overrides: tuple[tuple[str, Any], ...] = ()
     eval_episodes: int = DEFAULT_EVAL_EPISODES
     revision: int = 1  # of the algorithm's defaults (agents.catalogue.Algorithm.revision)
+    start_eval_episodes: int = 0  # > 0: the untrained policy is evaluated before training (eval_start.json)
     config: settings.Resolved | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
     def create(cls, *, task: str, algo: str, num_envs: int | None = None, seed: int = 0,
                timesteps: int | None = None, overrides: dict[str, Any] | None = None,
-               eval_episodes: int = DEFAULT_EVAL_EPISODES) -> RunSpec:
+               eval_episodes: int = DEFAULT_EVAL_EPISODES, start_eval_episodes: int = 0) -> RunSpec:
         """Validate every field (raising :class:`UserError`), fill defaults from the registry and
         resolve the agent config (once)."""
         t = get_task(task)
@@ -80,6 +82,9 @@ class RunSpec:
         positive("number of environments", num_envs)
         positive("number of timesteps", timesteps if timesteps is not None else t.default_timesteps)
         positive("number of evaluation episodes", eval_episodes)
+        if not isinstance(start_eval_episodes, int) or isinstance(start_eval_episodes, bool) or start_eval_episodes < 0:
+            raise UserError(f"invalid number of start evaluation episodes {start_eval_episodes!r}; valid: a "
+                            "non-negative integer (0: none)")
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise UserError(f"invalid seed {seed!r}; valid: a non-negative integer")
         overrides = dict(overrides or {})
@@ -91,15 +96,18 @@ class RunSpec:
         return cls(task=task, algo=algo, num_envs=num_envs, seed=seed,
                    timesteps=timesteps if timesteps is not None else t.default_timesteps,
                    overrides=tuple(kept.items()), eval_episodes=eval_episodes,
-                   revision=algorithm.revision, config=config)
+                   revision=algorithm.revision, start_eval_episodes=start_eval_episodes, config=config)
 
     def identity(self) -> dict[str, Any]:
         """What the run id hashes. The algorithm's revision enters it from revision 2 on, so runs of
-        revision 1 keep the ids they were made with and a changed default makes new ids."""
+        revision 1 keep the ids they were made with and a changed default makes new ids; a start
+        evaluation enters it when there is one (it steps the environments before training)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"}
         out["overrides"] = dict(self.overrides)
         if self.revision == 1:
             del out["revision"]
+        if not self.start_eval_episodes:
+            del out["start_eval_episodes"]
         return out
 
     @property

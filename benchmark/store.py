@@ -9,6 +9,7 @@ the same root by it)::
                                 rewritten atomically, the status last
         metrics.csv             one row per log interval (env steps, wall time, returns, losses)
         eval.json               the final evaluation (every episode's return)
+        eval_start.json         the untrained policy's evaluation, when the run asks for one
         eval/<scenario>.json    zero-shot evaluations; eval/<scenario>.log their process output
         tb/                     TensorBoard events
         checkpoints/            ckpt_<timestep>.pt, the newest two (resume points); memory_<timestep>.pt,
@@ -222,6 +223,10 @@ class RunDir:
         return self.path / "eval.json"
 
     @property
+    def start_eval_path(self) -> Path:
+        return self.path / "eval_start.json"
+
+    @property
     def checkpoint_dir(self) -> Path:
         return self.path / "checkpoints"
 
@@ -364,6 +369,9 @@ class RunDir:
 
     def write_final_eval(self, result: dict) -> None:
         atomic_write_json(self.eval_path, result)
+
+    def write_start_eval(self, result: dict) -> None:
+        atomic_write_json(self.start_eval_path, result)
 
     # --- zero-shot evaluations --------------------------------------------------------------------
     @property

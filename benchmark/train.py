@@ -147,6 +147,12 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
                     attempt["replay_memory_restored"] = start.memory_transitions
                 if start.notes:
                     attempt.setdefault("recovered", []).extend(start.notes)
+                if spec.start_eval_episodes and start.timestep == 0:
+                    handle.env.reset()  # the wrappers' first reset (evaluate resets the Isaac Lab env itself)
+                    first = evaluate(agent, handle.env, handle.unwrapped, episodes=spec.start_eval_episodes,
+                                     max_episode_length=handle.max_episode_length)
+                    run.write_start_eval(first)
+                    meta["start_eval"] = {k: v for k, v in first.items() if k != "returns"}
                 run.write_meta(meta)
                 every = log_interval(cfg)
                 settings = loop.LoopSettings(
@@ -192,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override an agent setting, e.g. --set actor_lr=0.001 (repeatable)")
     p.add_argument("--eval-episodes", type=int, default=DEFAULT_EVAL_EPISODES)
+    p.add_argument("--start-eval-episodes", type=int, default=0,
+                   help="evaluate the untrained policy over this many episodes before training (default 0: no)")
     p.add_argument("--out", type=Path, default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT}/)")
     p.add_argument("--run-dir", type=Path, default=None,
                    help="exact run directory (default: OUT/runs/<run id>); alone: the run planned there")
@@ -216,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError("give both --task and --algo, or only --run-dir of a planned run")
         overrides = dict(parse_override(s) for s in args.set)
         spec = RunSpec.create(task=args.task, algo=args.algo, num_envs=args.num_envs, seed=args.seed,
-                              timesteps=args.timesteps, overrides=overrides, eval_episodes=args.eval_episodes)
+                              timesteps=args.timesteps, overrides=overrides, eval_episodes=args.eval_episodes,
+                              start_eval_episodes=args.start_eval_episodes)
         run = RunDir(args.run_dir) if args.run_dir else Store(args.out).run(spec.run_id)
         plan_run(run, spec)
     elif args.run_dir:

@@ -33,7 +33,30 @@ def test_grid_expands_every_combination(tmp_path):
     assert len({r.run_id for r in runs}) == 8
 
 
+def test_a_task_may_set_its_own_environments_and_budget_and_runs_may_evaluate_first(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("name: t\ntasks: [cartpole, ant]\nalgorithms: [ppo]\nseeds: [0]\nnum_envs: 64\ntimesteps: 96\n"
+                    "start_eval_episodes: 32\nper_task: {ant: {num_envs: 16, timesteps: 48}}\n")
+    runs = {r.task: r for r in load(str(path)).runs}
+    assert (runs["cartpole"].num_envs, runs["cartpole"].timesteps) == (64, 96)
+    assert (runs["ant"].num_envs, runs["ant"].timesteps) == (16, 48)
+    assert runs["ant"].start_eval_episodes == 32 and runs["ant"].identity()["start_eval_episodes"] == 32
+    plain = tmp_path / "plain.yaml"
+    plain.write_text("name: t\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nnum_envs: 64\ntimesteps: 96\n")
+    before = load(str(plain)).runs[0]
+    assert "start_eval_episodes" not in before.identity()  # the ids of runs without one are unchanged
+    assert before.run_id != runs["cartpole"].run_id  # evaluating first steps the environments: another run
+
+
 @pytest.mark.parametrize("body,message", [
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nper_task: {ant: {num_envs: 8}}\n",
+     "per_task names 'ant', which is not among the tasks; valid: cartpole"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nper_task: {cartpole: {seeds: 8}}\n",
+     "per_task 'cartpole': unknown key 'seeds'; valid: num_envs, timesteps"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nper_task: {cartpole: {timesteps: 0}}\n",
+     "per_task 'cartpole': timesteps must be a positive integer, got 0"),
+    ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nstart_eval_episodes: -1\n",
+     "invalid number of start evaluation episodes -1"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [ppo]\nseeds: [0]\nepochs: 3\n", "unknown key 'epochs'; valid: name"),
     ("name: x\ntasks: [cartpol]\nalgorithms: [ppo]\nseeds: [0]\n", "invalid task 'cartpol'; valid: cartpole"),
     ("name: x\ntasks: [cartpole]\nalgorithms: [dpo]\nseeds: [0]\n", "invalid algorithm 'dpo'; valid: ppo"),
