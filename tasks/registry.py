@@ -46,7 +46,7 @@ class Task:
     role: str  # "benchmark" (one of the review's 12) or "transfer-target"
     isaaclab_id: str
     isaaclab2_id: str
-    obs_dim: int  # as the review states it (Table 3)
+    obs_dim: int  # as the review states it (Table 3); for an alternative task, as Isaac Lab builds it
     act_dim: int
     paper_name: str  # the task's name in the review's result tables
     paper_hparams_name: str  # the task's column in the review's Tables 10-12

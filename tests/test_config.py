@@ -32,7 +32,7 @@ def test_off_policy_settings_come_from_table_12():
 def test_algorithm_defaults_and_task_specific_values():
     td3 = resolve_config("td3", get_task("h1_rough"))
     assert td3["policy_delay"] == 2 and td3["discount"] == 0.995
-    assert resolve_config("ppo", get_task("allegro_cube"))["entropy_coef"] == 0.002
+    assert resolve_config("ppo", get_task("shadow_cube"))["entropy_coef"] == 0.002
 
 
 def test_override_wins_and_is_recorded():

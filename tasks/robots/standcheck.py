@@ -26,6 +26,7 @@ import json
 import sys
 
 from tasks.errors import cli_main, invalid
+from tasks.robots.simcheck import flat_ground
 
 SCENARIO = {"go2": "go2_source", "a1": "go2_to_a1", "spot": "go2_to_spot"}
 # (joints, mass range kg as Newton built it, lowest base height m at the end, stands under zero action)
@@ -36,16 +37,6 @@ SCENARIO = {"go2": "go2_source", "a1": "go2_to_a1", "spot": "go2_to_spot"}
 EXPECTED = {"go2": (12, (14.5, 17.5), 0.22, True), "a1": (12, (11.5, 14.5), 0.2, True),
             "spot": (12, (49.0, 52.0), 0.0, False)}
 
-
-
-def flat_ground(cfg) -> None:
-    """Pyramid tiles with a flat 3 m platform at each centre, one row of two (in place)."""
-    import isaaclab.terrains as tg  # noqa: PLC0415
-
-    gen = cfg.scene.terrain.terrain_generator
-    gen.sub_terrains = {"platform": tg.HfPyramidSlopedTerrainCfg(proportion=1.0, slope_range=(0.1, 0.1),
-                                                                 platform_width=3.0, border_width=0.25)}
-    gen.num_rows, gen.num_cols = 1, 2
 
 
 def stand(robot: str, *, seconds: float = 3.0, num_envs: int = 2, device: str = "cpu") -> dict:

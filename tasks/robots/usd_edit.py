@@ -21,10 +21,20 @@ from pathlib import Path
 
 
 def open_flat(path: Path):
-    """The file's composed stage flattened into one anonymous layer, opened as a stage."""
+    """The file's composed stage flattened into one anonymous layer, opened as a stage, the same on
+    every build: instanced prims (a converter's materials) are de-instanced first, since flattening
+    names their prototypes ``Flattened_Prototype_<n>`` in no fixed order (the unreferenced
+    prototypes are then dropped), and no comment names the source file."""
     from pxr import Usd  # noqa: PLC0415
 
-    flat = Usd.Stage.Open(str(path)).Flatten()
+    stage = Usd.Stage.Open(str(path))
+    for prim in stage.Traverse():
+        if prim.IsInstanceable():
+            prim.SetInstanceable(False)
+    flat = stage.Flatten(addSourceFileComment=False)
+    for spec in list(flat.rootPrims):
+        if spec.name.startswith("Flattened_Prototype_"):
+            del flat.rootPrims[spec.name]
     return Usd.Stage.Open(flat)
 
 
@@ -135,6 +145,29 @@ def relink(stage, rename: dict[str, str] | None = None) -> dict[str, str]:
     return done
 
 
+def drop_external_files(stage) -> list[str]:
+    """Remove every asset-valued attribute that points at a file by absolute path (a converter's
+    textures in its scratch folder, deleted after the build: a dangling reference that also names
+    the build machine's folders); returns the attributes removed. Visual only."""
+    from pxr import Sdf  # noqa: PLC0415
+
+    removed = []
+    for prim in stage.Traverse():
+        for attr in prim.GetAttributes():
+            value = attr.Get() if attr.GetTypeName() == Sdf.ValueTypeNames.Asset else None
+            if value is not None and value.path.startswith("/"):
+                prim.RemoveProperty(attr.GetName())
+                removed.append(str(attr.GetPath()))
+    return removed
+
+
 def export(stage, dest: Path) -> None:
+    """The stage's root layer to ``dest`` with reproducible bytes: no reference to a file by absolute
+    path (:func:`drop_external_files`), the layer's documentation (where a converter leaves its
+    scratch path) cleared, the text format (a ``.usd`` may hold either; the binary format's byte
+    order varies between runs)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    stage.GetRootLayer().Export(str(dest))
+    drop_external_files(stage)
+    layer = stage.GetRootLayer()
+    layer.documentation = ""
+    layer.Export(str(dest), args={"format": "usda"})
