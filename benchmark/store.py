@@ -20,6 +20,8 @@ the same root by it)::
       <experiment>/
         results.csv             one row per run of the experiment
         report/                 its tables and figures
+      rsl_rl/<task>-n<envs>-t<timesteps>-s<seed>.json
+                                Isaac Lab's own rsl-rl PPO at a run's budget (benchmark.rsl_rl_reference)
 
 A run is *finished* only when its ``run.json`` says so; every other file may be partial. Statuses:
 ``planned`` (spec and config written, never started: reported as ``new``), ``running`` (a live
@@ -466,3 +468,13 @@ class Store:
 
     def report_dir(self, name: str) -> Path:
         return self.experiment_dir(name) / "report"
+
+    def rsl_rl_reference(self, task: str, num_envs: int, timesteps: int, seed: int) -> Path:
+        return self.root / "rsl_rl" / f"{task}-n{num_envs}-t{timesteps}-s{seed}.json"
+
+    def read_reference(self, path: Path) -> dict | None:
+        return read_json(path)
+
+    def write_reference(self, path: Path, record: dict) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(path, record)
