@@ -38,6 +38,10 @@ def _fmt(value, digits: int = 2) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _mean_std(evaluation: dict | None) -> str:
+    return f"{evaluation['return_mean']:.2f} ± {evaluation['return_std']:.2f}" if evaluation else "-"
+
+
 def rises(start: dict | None, end: dict | None) -> bool | None:
     """Whether the end's mean return exceeds the start's by more than twice their combined standard
     error (None when either is missing)."""
@@ -104,13 +108,12 @@ def render(rows: list[dict], experiment: str) -> str:
     for r in rows:
         spec, start, end, ref = r["spec"], r["start"], r["end"], r["reference"] or {}
         verdict = {True: "yes", False: "**no**", None: "-"}[rises(start, end)]
-        pm = (lambda e: f"{e['return_mean']:.2f} ± {e['return_std']:.2f}" if e else "-")
         if ref.get("status") == "finished":
             theirs, their_speed = _fmt(ref["final_mean_reward"]), _fmt(ref["env_steps_per_s"], 0)
         else:
             theirs, their_speed = ref.get("status", "not run"), "-"
         out.append(f"| {r['task'].paper_name} | {spec.num_envs} | {spec.num_envs * spec.timesteps:,} | "
-                   f"{_fmt(r['speed'], 0)} | {pm(start)} | {pm(end)} | {verdict} | {_fmt(r['train_return'])} | "
+                   f"{_fmt(r['speed'], 0)} | {_mean_std(start)} | {_mean_std(end)} | {verdict} | {_fmt(r['train_return'])} | "
                    f"{theirs} | {their_speed} |")
     out += ["", "Eval returns: mean ± population std over the evaluation episodes of the evaluation policy (the "
             "Gaussian's mean action); training returns: the episodes that ended in the last log interval, under "
