@@ -44,6 +44,7 @@ report: setup
 	$(PY) -m analysis.report --exp $(EXP)
 
 test: setup
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 perf: setup

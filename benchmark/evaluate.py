@@ -27,12 +27,11 @@ from typing import Any
 import torch
 
 from benchmark import provenance
-from benchmark.spec import RunSpec, positive, validate_device
+from benchmark.spec import DEFAULT_SCENARIO_EPISODES as DEFAULT_EPISODES, RunSpec, positive, validate_device
 from benchmark.store import RunDir, hold, is_held
 from tasks.assets import MODES
 from tasks.errors import UserError, cli_main
 
-DEFAULT_EPISODES = 64
 DEFAULT_NUM_ENVS = 64
 
 

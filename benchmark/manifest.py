@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from tasks.errors import UserError
-from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, check_device_name
+from benchmark.spec import DEFAULT_EVAL_EPISODES, DEFAULT_SCENARIO_EPISODES, RunSpec, check_device_name
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 KEYS = {
@@ -50,7 +50,7 @@ class Manifest:
     grid: dict[str, tuple[Any, ...]]
     budgets: dict[str, int] = dataclasses.field(default_factory=dict)  # per-algorithm timesteps
     evaluate: tuple[str, ...] = ()  # zero-shot scenarios (tasks.scenarios)
-    scenario_episodes: int = 64  # episodes per zero-shot evaluation
+    scenario_episodes: int = DEFAULT_SCENARIO_EPISODES  # episodes per zero-shot evaluation
     start_eval_episodes: int = 0  # > 0: each run evaluates its untrained policy first
     per_task: dict[str, dict[str, int]] = dataclasses.field(default_factory=dict)  # a task's own num_envs, timesteps
     runs: tuple[RunSpec, ...] = ()  # every run, expanded once by load()
@@ -83,7 +83,8 @@ def available() -> list[str]:
     return sorted(p.stem for p in EXPERIMENTS_DIR.glob("*.yaml"))
 
 
-def load(name_or_path: str) -> Manifest:
+def _read(name_or_path: str) -> tuple[Path, dict]:
+    """The manifest file's path and its YAML mapping, or a :class:`UserError` saying why not."""
     path = Path(name_or_path)
     if not path.suffix:
         path = EXPERIMENTS_DIR / f"{name_or_path}.yaml"
@@ -101,6 +102,11 @@ def load(name_or_path: str) -> Manifest:
         raise UserError(f"{path}: not valid YAML ({err})") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: expected a mapping of keys, got {type(data).__name__}")
+    return path, data
+
+
+def _check_keys(path: Path, data: dict) -> None:
+    """Known keys of the right types, the required ones present, lists not empty, names as names."""
     for key, value in data.items():
         if key not in KEYS:
             raise UserError(f"{path}: unknown key {key!r}; valid: {', '.join(KEYS)}")
@@ -128,14 +134,14 @@ def load(name_or_path: str) -> Manifest:
     if data.get("scenario_episodes", 1) <= 0:
         raise UserError(f"{path}: invalid number of scenario episodes {data['scenario_episodes']}; "
                         "valid: a positive integer")
-    num_envs = data.get("num_envs")
-    num_envs = tuple(num_envs) if isinstance(num_envs, list) else (num_envs,)
-    grid = data.get("grid") or {}
-    for key, values in grid.items():
+
+
+def _check_values(path: Path, data: dict) -> None:
+    """The grid's lists, the per-task settings and the per-algorithm budgets."""
+    for key, values in (data.get("grid") or {}).items():
         if not isinstance(values, list) or not values:
             raise UserError(f"{path}: grid key {key!r} must be a non-empty list of values, got {values!r}")
-    per_task = data.get("per_task") or {}
-    for task, own in per_task.items():
+    for task, own in (data.get("per_task") or {}).items():
         if task not in data["tasks"]:
             raise UserError(f"{path}: per_task names {task!r}, which is not among the tasks; "
                             f"valid: {', '.join(data['tasks'])}")
@@ -146,22 +152,30 @@ def load(name_or_path: str) -> Manifest:
                 raise UserError(f"{path}: per_task {task!r}: unknown key {key!r}; valid: {', '.join(PER_TASK_KEYS)}")
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise UserError(f"{path}: per_task {task!r}: {key} must be a positive integer, got {value!r}")
-    budgets = data.get("budgets") or {}
-    for algo, steps in budgets.items():
+    for algo, steps in (data.get("budgets") or {}).items():
         if algo not in data["algorithms"]:
             raise UserError(f"{path}: budgets names {algo!r}, which is not among the algorithms; "
                             f"valid: {', '.join(data['algorithms'])}")
         if not isinstance(steps, int) or isinstance(steps, bool) or steps <= 0:
             raise UserError(f"{path}: budget of {algo!r} must be a positive integer, got {steps!r}")
+
+
+def load(name_or_path: str) -> Manifest:
+    """The manifest ``name_or_path`` (an experiment's name or a file), validated, its runs expanded."""
+    path, data = _read(name_or_path)
+    _check_keys(path, data)
+    _check_values(path, data)
+    num_envs = data.get("num_envs")
     manifest = Manifest(
         name=data["name"], path=path, description=data.get("description", ""),
         tasks=tuple(data["tasks"]), algorithms=tuple(data["algorithms"]), seeds=tuple(data["seeds"]),
-        num_envs=num_envs, timesteps=data.get("timesteps"), device=data.get("device", "cpu"),
-        eval_episodes=data.get("eval_episodes", DEFAULT_EVAL_EPISODES),
-        grid={k: tuple(v) for k, v in grid.items()}, budgets=dict(budgets),
+        num_envs=tuple(num_envs) if isinstance(num_envs, list) else (num_envs,), timesteps=data.get("timesteps"),
+        device=data.get("device", "cpu"), eval_episodes=data.get("eval_episodes", DEFAULT_EVAL_EPISODES),
+        grid={k: tuple(v) for k, v in (data.get("grid") or {}).items()}, budgets=dict(data.get("budgets") or {}),
         evaluate=tuple(data.get("evaluate") or ()),
-        scenario_episodes=data.get("scenario_episodes", 64),
-        start_eval_episodes=data.get("start_eval_episodes", 0), per_task={k: dict(v) for k, v in per_task.items()},
+        scenario_episodes=data.get("scenario_episodes", DEFAULT_SCENARIO_EPISODES),
+        start_eval_episodes=data.get("start_eval_episodes", 0),
+        per_task={k: dict(v) for k, v in (data.get("per_task") or {}).items()},
     )
     manifest = dataclasses.replace(manifest, runs=expand(manifest))  # validates every run now
     if manifest.evaluate:

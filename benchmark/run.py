@@ -121,6 +121,94 @@ def print_plan(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest) -> None:
 
 
 # --- executing jobs -------------------------------------------------------------------------------
+class Sweep:
+    """The job loop of :func:`execute`: which jobs to run, skip or wait on, the progress bar, and the
+    bookkeeping of each job's end."""
+
+    def __init__(self, jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str, poll: float):
+        from tqdm import tqdm  # noqa: PLC0415
+
+        self.launcher, self.poll = launcher, poll
+        self.by_key = {j.key: j for j in jobs}
+        self.outcome = {job.key: job.state() for job in jobs}
+        self.runnable = ("new", "interrupted", "damaged", "failed") if retry_failed else ("new", "interrupted",
+                                                                                         "damaged")
+        self.pending = [j for j in jobs if self.outcome[j.key] in self.runnable]
+        self.held = [j for j in jobs if self.outcome[j.key] == "running"]
+        skipped = [j for j in jobs if self.outcome[j.key] not in (*self.runnable, "running", *DONE_STATUSES)]
+        self.total = len(jobs)
+        self.bar = tqdm(total=len(jobs), initial=len(jobs) - len(self.pending) - len(self.held), unit=what,
+                        dynamic_ncols=True, smoothing=0.1)
+        for job in skipped:
+            hint = {"failed": "--retry-failed to run it again", "unreadable": "its directory cannot be read"}
+            self.bar.write(f"skipped   {job.key} ({self.outcome[job.key]}; "
+                           f"{hint.get(self.outcome[job.key], 'not runnable')}); see {job.log.parent}")
+        for job in self.held:
+            self.bar.write(f"waiting   {job.key} (held by another process)")
+        self.counts = {"done": len(jobs) - len(self.pending) - len(self.held) - len(skipped), "failed": len(skipped)}
+        self.active = 0
+
+    def _postfix(self, redraw: bool) -> None:
+        self.bar.set_postfix(done=self.counts["done"], failed=self.counts["failed"],
+                             left=self.total - self.counts["done"] - self.counts["failed"], refresh=redraw)
+
+    def _ended(self, job: Job, state: str, code: int | None) -> None:
+        self.outcome[job.key] = state
+        if state in DONE_STATUSES:
+            self.counts["done"] += 1
+            self.bar.write(f"{state:9} {job.key}")
+        else:
+            self.counts["failed"] += 1
+            self.bar.write(f"FAILED    {job.key} ({state}{'' if code is None else f', exit {code}'}); see {job.log}")
+        self._postfix(redraw=False)
+        self.bar.update(1)
+
+    def _submit_ready(self) -> None:
+        while self.pending and self.active < self.launcher.capacity:
+            job = self.pending.pop(0)
+            job.log.parent.mkdir(parents=True, exist_ok=True)
+            if job.prepare is not None:
+                job.prepare()
+            self.bar.write(f"{'resume' if self.outcome[job.key] != 'new' else 'start':9} {job.key}")
+            self.launcher.submit(job.key, job.args, job.log)
+            self.active += 1
+
+    def _collect_finished(self) -> None:
+        for key, code in self.launcher.wait(timeout=self.poll) if self.active else []:
+            self.active -= 1
+            state = self.by_key[key].state()
+            if state == "running":  # another process took it first: wait on that one
+                self.bar.write(f"waiting   {key} (held by another process)")
+                self.held.append(self.by_key[key])
+            else:
+                self._ended(self.by_key[key], state, code)
+
+    def _check_held(self) -> None:
+        for job in list(self.held):
+            state = job.state()
+            if state != "running":
+                self.held.remove(job)
+                if state in DONE_STATUSES or state not in self.runnable:
+                    self._ended(job, state, None)
+                else:  # its holder died: resume it here
+                    self.outcome[job.key] = state
+                    self.pending.append(job)
+
+    def run(self) -> dict[str, str]:
+        self._postfix(redraw=True)
+        try:
+            while self.pending or self.active or self.held:
+                self._submit_ready()
+                self._collect_finished()
+                self._check_held()
+                if self.held and not self.active and not self.pending:
+                    time.sleep(self.poll)
+        finally:
+            self.launcher.shutdown()
+            self.bar.close()
+        return self.outcome
+
+
 def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str, poll: float = 1.0) -> dict[str, str]:
     """Run every job that is not done, as many at a time as the launcher allows; key -> final state.
 
@@ -128,74 +216,7 @@ def execute(jobs: list[Job], launcher: Any, *, retry_failed: bool, what: str, po
     reported and skipped. A ``running`` job (held by another process, e.g. a second sweep over the
     same store; also one whose process lost the race for it) is waited on: counted when its holder
     ends it, started here (resumed) if the holder dies first."""
-    from tqdm import tqdm  # noqa: PLC0415
-
-    outcome = {job.key: job.state() for job in jobs}
-    runnable = ("new", "interrupted", "damaged", "failed") if retry_failed else ("new", "interrupted", "damaged")
-    pending = [j for j in jobs if outcome[j.key] in runnable]
-    held = [j for j in jobs if outcome[j.key] == "running"]
-    skipped = [j for j in jobs if outcome[j.key] not in (*runnable, "running", *DONE_STATUSES)]
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(pending) - len(held), unit=what, dynamic_ncols=True,
-               smoothing=0.1)
-    for job in skipped:
-        hint = {"failed": "--retry-failed to run it again", "unreadable": "its directory cannot be read"}
-        bar.write(f"skipped   {job.key} ({outcome[job.key]}; {hint.get(outcome[job.key], 'not runnable')}); "
-                  f"see {job.log.parent}")
-    for job in held:
-        bar.write(f"waiting   {job.key} (held by another process)")
-    counts = {"done": len(jobs) - len(pending) - len(held) - len(skipped), "failed": len(skipped)}
-
-    def postfix(redraw: bool) -> None:
-        bar.set_postfix(done=counts["done"], failed=counts["failed"],
-                        left=len(jobs) - counts["done"] - counts["failed"], refresh=redraw)
-
-    def ended(job: Job, state: str, code: int | None) -> None:
-        outcome[job.key] = state
-        if state in DONE_STATUSES:
-            counts["done"] += 1
-            bar.write(f"{state:9} {job.key}")
-        else:
-            counts["failed"] += 1
-            bar.write(f"FAILED    {job.key} ({state}{'' if code is None else f', exit {code}'}); see {job.log}")
-        postfix(redraw=False)
-        bar.update(1)
-
-    postfix(redraw=True)
-    by_key = {j.key: j for j in jobs}
-    active = 0
-    try:
-        while pending or active or held:
-            while pending and active < launcher.capacity:
-                job = pending.pop(0)
-                job.log.parent.mkdir(parents=True, exist_ok=True)
-                if job.prepare is not None:
-                    job.prepare()
-                bar.write(f"{'resume' if outcome[job.key] != 'new' else 'start':9} {job.key}")
-                launcher.submit(job.key, job.args, job.log)
-                active += 1
-            for key, code in launcher.wait(timeout=poll) if active else []:
-                active -= 1
-                state = by_key[key].state()
-                if state == "running":  # another process took it first: wait on that one
-                    bar.write(f"waiting   {key} (held by another process)")
-                    held.append(by_key[key])
-                else:
-                    ended(by_key[key], state, code)
-            for job in list(held):
-                state = job.state()
-                if state != "running":
-                    held.remove(job)
-                    if state in DONE_STATUSES or state not in runnable:
-                        ended(job, state, None)
-                    else:  # its holder died: resume it here
-                        outcome[job.key] = state
-                        pending.append(job)
-            if held and not active and not pending:
-                time.sleep(poll)
-    finally:
-        launcher.shutdown()
-        bar.close()
-    return outcome
+    return Sweep(jobs, launcher, retry_failed=retry_failed, what=what, poll=poll).run()
 
 
 def train_jobs(runs: list[tuple[RunSpec, RunDir]], device: str, compile_mode: str = "auto") -> list[Job]:

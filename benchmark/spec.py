@@ -26,7 +26,8 @@ from agents import catalogue, settings
 from tasks.errors import UserError, invalid
 from tasks.registry import get_task
 
-DEFAULT_EVAL_EPISODES = 1024
+DEFAULT_EVAL_EPISODES = 1024  # the final evaluation
+DEFAULT_SCENARIO_EPISODES = 64  # a zero-shot evaluation (benchmark.evaluate, a manifest's evaluate list)
 
 
 DEVICE_NAMES = "cpu, cuda or cuda:N"

@@ -92,18 +92,82 @@ def error_record(err: BaseException) -> dict[str, str]:
     return {"type": type(err).__name__, "message": str(err), "traceback": traceback.format_exc(limit=20)}
 
 
-def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True,
-            compile_mode: str = "auto") -> dict[str, Any]:
-    """Train, evaluate and finish the run planned in ``run`` (resuming if it was interrupted)."""
-    import torch  # noqa: PLC0415
-    from skrl.utils import set_seed  # noqa: PLC0415
+def begin_attempt(run: RunDir, meta: dict[str, Any], *, device: str, compile_mode: str) -> dict[str, Any]:
+    """Record a new attempt in ``meta`` (status ``running``, provenance on the first) and write it;
+    returns the attempt."""
+    from agents import execution  # noqa: PLC0415
 
+    if meta["status"] == "planned":
+        meta.update(versions=provenance.package_versions(), git=provenance.git_state(),
+                    machine=provenance.machine(), created_at=provenance.now())
+    attempt = {"started_at": provenance.now(), "device": device, "git": provenance.git_state(),
+               "compile": {"mode": compile_mode, "compiled": execution.use_compile(compile_mode, device)}}
+    if meta.get("recovered"):
+        attempt["recovered"] = meta.pop("recovered")
+    meta["attempts"].append(attempt)
+    meta.update(status="running", device=device)
+    meta.pop("error", None)
+    run.write_meta(meta)
+    return attempt
+
+
+def train_and_evaluate(run: RunDir, spec: RunSpec, meta: dict[str, Any], attempt: dict[str, Any], *, device: str,
+                       asset_mode: str, progress: bool) -> None:
+    """Build the task and the agent, resume or start, train, evaluate; fills ``meta`` and ``attempt``."""
     from agents import catalogue, execution  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
     from benchmark import loop, resume  # noqa: PLC0415
     from benchmark.policy_eval import evaluate  # noqa: PLC0415
     from tasks.isaaclab_env import open_env  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
+
+    off_policy = not catalogue.get(spec.algo).on_policy
+    with open_env(get_task(spec.task), num_envs=spec.num_envs, device=device, seed=spec.seed,
+                  asset_mode=asset_mode) as handle:
+        meta.update(handle.record)  # physics preset and asset provenance (tasks.isaaclab_env.env_record)
+        meta["env"] = {"obs_dim": handle.obs_dim, "act_dim": handle.act_dim,
+                       "max_episode_length": handle.max_episode_length}
+        run.write_meta(meta)
+        agent = catalogue.build_agent(spec.algo, spec.config, observation_space=handle.env.observation_space,
+                                      action_space=handle.env.action_space, num_envs=handle.num_envs, device=device)
+        init_for_loop(agent)
+        execution.accelerate(agent, attempt["compile"]["compiled"])
+        start = resume.restore(agent, run, timesteps=spec.timesteps, needs_memory=off_policy)
+        attempt["resumed_from_timestep"] = start.timestep
+        if start.memory_transitions is not None:
+            attempt["replay_memory_restored"] = start.memory_transitions
+        if start.notes:
+            attempt.setdefault("recovered", []).extend(start.notes)
+
+        def evaluated(episodes: int) -> dict[str, Any]:
+            return evaluate(agent, handle.env, handle.unwrapped, episodes=episodes,
+                            max_episode_length=handle.max_episode_length)
+
+        if spec.start_eval_episodes and start.timestep == 0:
+            handle.env.reset()  # the wrappers' first reset (evaluate resets the Isaac Lab env itself)
+            first = evaluated(spec.start_eval_episodes)
+            run.write_start_eval(first)
+            meta["start_eval"] = {k: v for k, v in first.items() if k != "returns"}
+        run.write_meta(meta)
+        every = log_interval(spec.config.config)
+        settings = loop.LoopSettings(timesteps=spec.timesteps, log_interval=every,
+                                     checkpoint_interval=max(every, (spec.timesteps // 10) // every * every),
+                                     progress=progress, save_memory=off_policy)
+        if start.timestep < spec.timesteps:
+            loop.train(agent, handle.env, handle.num_envs, settings, run, start_timestep=start.timestep,
+                       wall_offset=start.wall_time_s, rng=start.rng)
+        result = evaluated(spec.eval_episodes)
+        run.write_final_eval(result)
+        meta["final_eval"] = {k: v for k, v in result.items() if k != "returns"}
+
+
+def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True,
+            compile_mode: str = "auto") -> dict[str, Any]:
+    """Train, evaluate and finish the run planned in ``run`` (resuming if it was interrupted)."""
+    import torch  # noqa: PLC0415
+    from skrl.utils import set_seed  # noqa: PLC0415
+
+    from benchmark.loop import Diverged  # noqa: PLC0415
 
     with run.lock():
         meta = run.read_meta()
@@ -112,63 +176,14 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
         if meta.get("status") in DONE_STATUSES:  # another process finished it since we looked
             return meta
         spec = RunSpec.from_meta(meta)
-        cfg = spec.config.config
-        off_policy = not catalogue.get(spec.algo).on_policy
-        if meta["status"] == "planned":
-            meta.update(versions=provenance.package_versions(), git=provenance.git_state(),
-                        machine=provenance.machine(), created_at=provenance.now())
-        compiled = execution.use_compile(compile_mode, device)
-        attempt = {"started_at": provenance.now(), "device": device, "git": provenance.git_state(),
-                   "compile": {"mode": compile_mode, "compiled": compiled}}
-        if meta.get("recovered"):
-            attempt["recovered"] = meta.pop("recovered")
-        meta["attempts"].append(attempt)
-        meta.update(status="running", device=device)
-        meta.pop("error", None)
-        run.write_meta(meta)
+        attempt = begin_attempt(run, meta, device=device, compile_mode=compile_mode)
         try:
             set_seed(spec.seed)
             torch.backends.cudnn.benchmark = False  # skrl's set_seed turns autotuning on: a source of drift
             meta["determinism"] = attempt["determinism"] = provenance.determinism()
-            with open_env(get_task(spec.task), num_envs=spec.num_envs, device=device, seed=spec.seed,
-                          asset_mode=asset_mode) as handle:
-                meta.update(handle.record)  # physics preset and asset provenance (tasks.isaaclab_env.env_record)
-                meta["env"] = {"obs_dim": handle.obs_dim, "act_dim": handle.act_dim,
-                               "max_episode_length": handle.max_episode_length}
-                run.write_meta(meta)
-                agent = catalogue.build_agent(spec.algo, cfg, observation_space=handle.env.observation_space,
-                                              action_space=handle.env.action_space, num_envs=handle.num_envs,
-                                              device=device)
-                init_for_loop(agent)
-                execution.accelerate(agent, compiled)
-                start = resume.restore(agent, run, timesteps=spec.timesteps, needs_memory=off_policy)
-                attempt["resumed_from_timestep"] = start.timestep
-                if start.memory_transitions is not None:
-                    attempt["replay_memory_restored"] = start.memory_transitions
-                if start.notes:
-                    attempt.setdefault("recovered", []).extend(start.notes)
-                if spec.start_eval_episodes and start.timestep == 0:
-                    handle.env.reset()  # the wrappers' first reset (evaluate resets the Isaac Lab env itself)
-                    first = evaluate(agent, handle.env, handle.unwrapped, episodes=spec.start_eval_episodes,
-                                     max_episode_length=handle.max_episode_length)
-                    run.write_start_eval(first)
-                    meta["start_eval"] = {k: v for k, v in first.items() if k != "returns"}
-                run.write_meta(meta)
-                every = log_interval(cfg)
-                settings = loop.LoopSettings(
-                    timesteps=spec.timesteps, log_interval=every,
-                    checkpoint_interval=max(every, (spec.timesteps // 10) // every * every),
-                    progress=progress, save_memory=off_policy,
-                )
-                if start.timestep < spec.timesteps:
-                    loop.train(agent, handle.env, handle.num_envs, settings, run, start_timestep=start.timestep,
-                               wall_offset=start.wall_time_s, rng=start.rng)
-                result = evaluate(agent, handle.env, handle.unwrapped, episodes=spec.eval_episodes,
-                                  max_episode_length=handle.max_episode_length)
-                run.write_final_eval(result)
-                meta["final_eval"] = {k: v for k, v in result.items() if k != "returns"}
-                meta["status"] = "finished"
-        except loop.Diverged as err:
+            train_and_evaluate(run, spec, meta, attempt, device=device, asset_mode=asset_mode, progress=progress)
+            meta["status"] = "finished"
+        except Diverged as err:
             meta["status"] = "diverged"
             meta["divergence"] = {"timestep": err.timestep, "reason": err.reason}
         except BaseException as err:

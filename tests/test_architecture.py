@@ -216,3 +216,20 @@ def test_the_layer_check_sees_a_lazy_upward_import(tmp_path):
         (tmp_path / layer).mkdir()
     (tmp_path / "agents" / "x.py").write_text("def f():\n    from benchmark.store import Store\n    return Store\n")
     assert upward_imports(tmp_path) == ["agents/x.py imports benchmark"]
+
+
+def test_the_ledger_data_the_algorithms_import_imports_no_agent_module():
+    """agents.catalogue discovers the algorithms, each imports agents.fidelity: it must not import the
+    catalogue back (the page that walks the catalogue is agents.fidelity_page)."""
+    assert not {name for name in module_imports(ROOT / "agents" / "fidelity.py") if name.startswith("agents")}
+
+
+def module_imports(path: Path) -> set[str]:
+    """Full dotted names a module imports (anywhere in it)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found

@@ -4,13 +4,13 @@ every test it names as pinning a row exists."""
 import re
 from pathlib import Path
 
-from agents import catalogue, fidelity, settings
+from agents import catalogue, fidelity, fidelity_page, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_committed_page_is_what_the_code_gives():
-    assert fidelity.PAGE.read_text() == fidelity.render(), "run: python -m agents.fidelity"
+    assert fidelity_page.PAGE.read_text() == fidelity_page.render(), "run: python -m agents.fidelity_page"
 
 
 def test_every_diffusion_agent_has_a_ledger_with_both_profiles():
@@ -23,7 +23,7 @@ def test_every_diffusion_agent_has_a_ledger_with_both_profiles():
 
 
 def test_every_pinning_test_exists():
-    names = set(re.findall(r"(tests/[\w/]+\.py)(?:::(\w+))?", fidelity.render()))
+    names = set(re.findall(r"(tests/[\w/]+\.py)(?:::(\w+))?", fidelity_page.render()))
     assert len(names) > 10
     for path, function in names:
         text = (ROOT / path).read_text()
