@@ -42,25 +42,23 @@ def _wall_time(run: RunDir) -> float | None:
 
 def _row(run: RunDir, experiment: str | None) -> tuple[dict, dict] | None:
     """The run's row and its resolved agent settings."""
-    meta = run.read_meta()
-    if meta is None:
+    record = run.read_record()
+    if record is None:
         return None
-    spec = meta.get("spec") or {}
-    ev = meta.get("final_eval") or {}
-    git = meta.get("git") or {}
-    row = {"experiment": experiment, "run_id": run.run_id,
-           **{k: spec.get(k) for k in ("task", "algo", "seed", "num_envs", "timesteps", "eval_episodes")},
-           "profile": meta.get("profile", "review"), "revision": spec.get("revision", 1),
-           "gradient_samples_per_transition": (meta.get("update_ratio") or {}).get("gradient_samples_per_transition"),
+    spec, ev, git = record.spec, record.final_eval, record.git or {}
+    row = {"experiment": experiment, "run_id": run.run_id, "task": spec.task, "algo": spec.algo, "seed": spec.seed,
+           "num_envs": spec.num_envs, "timesteps": spec.timesteps, "eval_episodes": spec.eval_episodes,
+           "profile": record.profile, "revision": spec.revision or 1,
+           "gradient_samples_per_transition": (record.update_ratio or {}).get("gradient_samples_per_transition"),
            "status": run.status(),  # "interrupted": says running, but nobody holds it
-           "eval_return_mean": ev.get("return_mean"), "eval_return_std": ev.get("return_std"),
-           "final_eval_episodes": ev.get("episodes"), "train_wall_time_s": _wall_time(run),
-           "total_env_steps": meta.get("total_env_steps"), "asset_source": (meta.get("asset_source") or {}).get("kind"),
-           "git_commit": git.get("commit"), "git_dirty": git.get("dirty"), "device": meta.get("device"),
-           "host": (meta.get("machine") or {}).get("host"), "run_dir": str(run.path)}
-    for key, value in (spec.get("overrides") or {}).items():
+           "eval_return_mean": ev.return_mean if ev else None, "eval_return_std": ev.return_std if ev else None,
+           "final_eval_episodes": ev.episodes if ev else None, "train_wall_time_s": _wall_time(run),
+           "total_env_steps": record.total_env_steps, "asset_source": record.asset_class,
+           "git_commit": git.get("commit"), "git_dirty": git.get("dirty"), "device": record.device,
+           "host": (record.machine or {}).get("host"), "run_dir": str(run.path)}
+    for key, value in spec.overrides.items():
         row[f"set.{key}"] = value
-    return row, (meta.get("agent_config") or {}).get("values") or {}
+    return row, record.agent_config.get("values") or {}
 
 
 def collect(store: Store, run_ids: list[str] | None = None, experiment: str | None = None) -> pd.DataFrame:

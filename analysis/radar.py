@@ -27,7 +27,6 @@ The rings carry the metric's own values.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,7 +40,9 @@ import pandas as pd  # noqa: E402
 
 from agents import catalogue  # noqa: E402
 from analysis.reference import PAPER_SCENARIO, transfer  # noqa: E402
-from benchmark.store import Store, write_figure  # noqa: E402
+from benchmark.record import Status  # noqa: E402
+from benchmark.store import RunDir, Store, write_figure  # noqa: E402
+from tasks.assets import result_notes  # noqa: E402
 
 METRICS = ("alive", "l_mae", "a_mae")
 FIELDS = ("scenario", "source_task", "status", "episodes", "max_episode_steps", "metrics")
@@ -52,21 +53,20 @@ TITLES = {"alive": "Alive: average lifespan (steps) ↑", "l_mae": "L-MAE: linea
           "a_mae": "A-MAE: angular velocity error (rad/s) ↓"}
 
 
-def read_evaluation(path: Path) -> dict:
-    """One zero-shot evaluation file, flattened; a finished file must carry every metric's mean and std.
-
-    Raises ``ValueError`` naming the file and what is wrong.
-    """
-    data = json.loads(Path(path).read_text())
-    missing = [f for f in FIELDS if f not in data]
-    if missing:
-        raise ValueError(f"{path}: missing {', '.join(missing)}")
-    if data["scenario"] != Path(path).stem:
-        raise ValueError(f"{path}: says scenario {data['scenario']!r}, but the file is named {Path(path).name}")
-    row = {f: data[f] for f in FIELDS if f != "metrics"}
+def read_evaluation(run: RunDir, scenario: str) -> dict:
+    """The run's evaluation of ``scenario`` (read through the store), flattened; a finished one must
+    carry every metric's mean and std. Raises ``ValueError`` naming the file and what is wrong."""
+    path = run.scenario_eval_path(scenario)
+    evaluation = run.read_scenario_eval(scenario)
+    if evaluation is None:
+        raise ValueError(f"{path}: not a readable evaluation (missing, torn, or without "
+                         f"{', '.join(FIELDS[:3])})")
+    if evaluation.scenario != scenario:
+        raise ValueError(f"{path}: says scenario {evaluation.scenario!r}, but the file is named {path.name}")
+    row = {f: getattr(evaluation, f) for f in FIELDS if f != "metrics"}
     for metric in METRICS:
-        entry = (data["metrics"] or {}).get(metric) or {}
-        if data["status"] == "finished" and not {"mean", "std"} <= set(entry):
+        entry = (evaluation.metrics or {}).get(metric) or {}
+        if evaluation.status == Status.FINISHED and not {"mean", "std"} <= set(entry):
             raise ValueError(f"{path}: finished, but metrics.{metric} has no mean and std")
         row[metric] = float(entry.get("mean", math.nan))
         row[f"{metric}_std"] = float(entry.get("std", math.nan))
@@ -82,16 +82,29 @@ def collect_evaluations(store: Store, run_ids: list[str] | None = None,
     """
     rows = []
     for run in store.runs(run_ids):
-        meta = run.read_meta()
-        if meta is None:
+        record = run.read_record()
+        if record is None:
             continue
-        spec = meta["spec"]
-        for path in run.scenario_evals():
-            if scenarios is not None and path.stem not in scenarios:
+        spec = record.spec
+        for name in run.scenario_names():
+            if scenarios is not None and name not in scenarios:
                 continue
-            rows.append({"run_id": run.run_id, "task": spec["task"], "algo": spec["algo"], "seed": spec["seed"],
-                         **read_evaluation(path), "run_dir": str(run.path)})
+            rows.append({"run_id": run.run_id, "task": spec.task, "algo": spec.algo, "seed": spec.seed,
+                         **read_evaluation(run, name), "run_dir": str(run.path)})
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def evaluation_notes(run_dirs) -> list[str]:
+    """Table 7 notes: the asset classes of the zero-shot evaluations of the runs in ``run_dirs``
+    (each evaluation's ``asset_source``, read through the store), one note per scenario and class."""
+    kinds: dict[str, set] = {}
+    for run_dir in dict.fromkeys(str(r) for r in (run_dirs if run_dirs is not None else ()) if isinstance(r, str)):
+        run = RunDir(run_dir)
+        for name in run.scenario_names():
+            evaluation = run.read_scenario_eval(name)
+            if evaluation is not None and evaluation.asset_class:
+                kinds.setdefault(name, set()).add(evaluation.asset_class)
+    return [n for scenario, k in sorted(kinds.items()) for n in result_notes(scenario, k)]
 
 
 def radar_values(evals: pd.DataFrame) -> pd.DataFrame:

@@ -38,7 +38,8 @@ import pandas as pd
 from agents import catalogue
 from analysis.reference import (PAPER_SCENARIO, review_cell, table4_mean_rank,
                                 table4_tasks, transfer)
-from tasks.assets import evaluation_notes, task_table_notes
+from analysis.radar import evaluation_notes
+from tasks.assets import task_table_notes
 from tasks.registry import all_tasks, get_task
 
 KEY_LABELS = {"task": "Task", "num_envs": "# of Env.", "set.diffusion_steps": "K", "metric": "Metric",

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from benchmark.manifest import load
+from benchmark.record import Evaluation
 from benchmark.store import DEFAULT_ROOT, RunDir, Store, write_text
 from tasks.errors import cli_main
 from tasks.registry import get_task
@@ -38,17 +39,17 @@ def _fmt(value, digits: int = 2) -> str:
     return f"{value:,.{digits}f}" if isinstance(value, float) else str(value)
 
 
-def _mean_std(evaluation: dict | None) -> str:
-    return f"{evaluation['return_mean']:.2f} ± {evaluation['return_std']:.2f}" if evaluation else "-"
+def _mean_std(evaluation: Evaluation | None) -> str:
+    return f"{evaluation.return_mean:.2f} ± {evaluation.return_std:.2f}" if evaluation else "-"
 
 
-def rises(start: dict | None, end: dict | None) -> bool | None:
+def rises(start: Evaluation | None, end: Evaluation | None) -> bool | None:
     """Whether the end's mean return exceeds the start's by more than twice their combined standard
     error (None when either is missing)."""
     if not start or not end:
         return None
-    error = math.sqrt(start["return_std"] ** 2 / start["episodes"] + end["return_std"] ** 2 / end["episodes"])
-    return end["return_mean"] - start["return_mean"] > 2 * error
+    error = math.sqrt(start.return_std ** 2 / start.episodes + end.return_std ** 2 / end.episodes)
+    return end.return_mean - start.return_mean > 2 * error
 
 
 def speed(run: RunDir) -> float | None:
@@ -66,16 +67,17 @@ def task_row(store: Store, spec) -> dict:
     """Everything the page says about one task, from its run directory and its rsl-rl reference."""
     task = get_task(spec.task)
     run = store.run(spec.run_id)
-    meta = run.read_meta() or {}
-    assets = meta.get("asset_source") or {}
-    env = meta.get("env") or {}
+    record = run.read_record()
+    assets = (record.asset_source if record else None) or {}
+    env = (record.env if record else None) or {}
     rows = run.read_metrics()
     reference = store.read_reference(store.rsl_rl_reference(spec.task, spec.num_envs, spec.timesteps, spec.seed))
     return {"task": task, "spec": spec, "status": run.status(), "class": assets.get("kind"),
             "files": [f for f in assets.get("files") or [] if f.get("source_kind") != "generated"],
             "edits": assets.get("config_edits") or [], "obs": env.get("obs_dim"), "act": env.get("act_dim"),
-            "start": meta.get("start_eval"), "end": meta.get("final_eval"), "speed": speed(run),
-            "train_return": float(rows[-1]["return_mean"]) if rows else None, "reference": reference}
+            "start": record.start_eval if record else None, "end": record.final_eval if record else None,
+            "speed": speed(run), "train_return": float(rows[-1]["return_mean"]) if rows else None,
+            "reference": reference}
 
 
 def _source(entry: dict) -> str:

@@ -27,6 +27,7 @@ from typing import Any
 import torch
 
 from benchmark import provenance
+from benchmark.record import RunRecord, ScenarioEval, Status
 from benchmark.spec import DEFAULT_SCENARIO_EPISODES as DEFAULT_EPISODES, RunSpec, positive, validate_device
 from benchmark.store import RunDir, hold, is_held
 from tasks.assets import MODES
@@ -35,14 +36,14 @@ from tasks.errors import UserError, cli_main
 DEFAULT_NUM_ENVS = 64
 
 
-def eval_state(run: RunDir, scenario: str) -> str:
-    """"finished", "failed", "running" (another process holds it) or "new"."""
-    data = run.read_scenario_eval(scenario)
-    if data and data.get("status") == "finished":
-        return "finished"
+def eval_state(run: RunDir, scenario: str) -> Status:
+    """finished, failed, running (another process holds it) or new."""
+    done = run.read_scenario_eval(scenario)
+    if done is not None and done.status == Status.FINISHED:
+        return Status.FINISHED
     if is_held(run.scenario_lock(scenario)):
-        return "running"
-    return data["status"] if data and data.get("status") == "failed" else "new"
+        return Status.RUNNING
+    return Status.FAILED if done is not None and done.status == Status.FAILED else Status.NEW
 
 
 def eval_args(run: RunDir, scenario: str, device: str, episodes: int = DEFAULT_EPISODES) -> list[str]:
@@ -52,43 +53,43 @@ def eval_args(run: RunDir, scenario: str, device: str, episodes: int = DEFAULT_E
 
 
 def check_request(run: RunDir, name: str):
-    """(the run's metadata, scenario) or a UserError naming what would have been valid."""
+    """(the run's record, scenario) or a UserError naming what would have been valid."""
     from tasks.scenarios import get_scenario, scenarios_for  # noqa: PLC0415
 
     scenario = get_scenario(name)
-    meta = run.read_meta()
-    if meta is None:
+    record = run.read_record()
+    if record is None:
         raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}; valid: a run "
                         "directory made by benchmark.train")
     status = run.status()
-    if status != "finished":
+    if status != Status.FINISHED:
         raise UserError(f"run {run.path} is {status!r}; valid: a finished run (train it to the end first)")
     if run.latest_checkpoint() is None:
         raise UserError(f"run {run.path} has no checkpoint; valid: a run trained by benchmark.train")
-    task = meta["spec"]["task"]
+    task = record.spec.task
     if scenario.source_task != task:
         valid = [s.name for s in scenarios_for(task)] or ["(none: no scenario starts from this task)"]
         raise UserError(f"invalid scenario {name!r} for run {run.path.name}: it starts from task "
                         f"{scenario.source_task!r}, the run trained {task!r}; valid: {', '.join(valid)}")
-    return meta, scenario
+    return record, scenario
 
 
 def _source_joint_order(run: RunDir, scenario) -> tuple[str, ...] | None:
     """The policy joint order recorded by this run's evaluation of the source scenario, if any."""
     from tasks.scenarios import source_scenario  # noqa: PLC0415
 
-    data = run.read_scenario_eval(source_scenario(scenario.source_task).name)
-    if data and data.get("status") == "finished":
-        order = (data.get("joints") or {}).get("policy_order")
+    done = run.read_scenario_eval(source_scenario(scenario.source_task).name)
+    if done is not None and done.status == Status.FINISHED:
+        order = (done.joints or {}).get("policy_order")
         return tuple(order) if order else None
     return None
 
 
-def _build_agent(meta: dict, wrapped, device: str):
+def _build_agent(record: RunRecord, wrapped, device: str):
     from agents import catalogue  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
 
-    spec = RunSpec.from_meta(meta)  # the config the run recorded, not one resolved again
+    spec = RunSpec.from_record(record)  # the config the run recorded, not one resolved again
     # num_envs=1: the agent only acts here; its memory (off-policy: 4096 x num_envs) stays small
     agent = catalogue.build_agent(spec.algo, spec.config, observation_space=wrapped.observation_space,
                                   action_space=wrapped.action_space, num_envs=1, device=device)
@@ -123,13 +124,13 @@ def rollout(agent, env, *, episodes: int, max_steps: int):
 
 def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, num_envs: int = DEFAULT_NUM_ENVS,
                  device: str = "cpu", asset_mode: str = "auto", seed: int | None = None,
-                 episode_length_s: float | None = None) -> dict[str, Any]:
-    """Evaluate and write the run's evaluation file of ``name``; returns its content (skips a finished one)."""
-    meta, scenario = check_request(run, name)
+                 episode_length_s: float | None = None) -> ScenarioEval:
+    """Evaluate and write the run's evaluation file of ``name``; returns it (skips a finished one)."""
+    record, scenario = check_request(run, name)
     existing = run.read_scenario_eval(name)
-    if existing and existing.get("status") == "finished":
+    if existing is not None and existing.status == Status.FINISHED:
         return existing
-    seed = meta["spec"]["seed"] if seed is None else seed
+    seed = record.spec.seed if seed is None else seed
 
     from tasks.assets import select_asset_root  # noqa: PLC0415
     from tasks.isaaclab_env import check_asset_root, check_assets  # noqa: PLC0415
@@ -146,31 +147,31 @@ def evaluate_run(run: RunDir, name: str, *, episodes: int = DEFAULT_EPISODES, nu
     run.scenario_dir.mkdir(parents=True, exist_ok=True)
     with hold(run.scenario_lock(name), f"{run.scenario_eval_path(name)} is being evaluated by another process"):
         done = run.read_scenario_eval(name)
-        if done and done.get("status") == "finished":  # finished while we were setting up
+        if done is not None and done.status == Status.FINISHED:  # finished while we were setting up
             return done
-        record = {"scenario": name, "source_task": scenario.source_task, "status": "running", "episodes": 0,
-                  "max_episode_steps": None, "metrics": None, "run_id": meta["run_id"], "algo": meta["algo"],
-                  "scenario_info": {"kind": scenario.kind, "target": scenario.target,
-                                    "in_distribution": scenario.in_distribution, "paper_name": scenario.paper_name},
-                  "episodes_requested": episodes, "num_envs": num_envs, "seed": seed, "device": device,
-                  **scenario_record(name, cfg, source), "changes": changes,
-                  "started_at": provenance.now(), "git": provenance.git_state(),
-                  "versions": provenance.package_versions()}
+        evaluation = ScenarioEval.from_json({
+            "scenario": name, "source_task": scenario.source_task, "status": Status.RUNNING, "episodes": 0,
+            "run_id": record.run_id, "algo": record.algo,
+            "scenario_info": {"kind": scenario.kind, "target": scenario.target,
+                              "in_distribution": scenario.in_distribution, "paper_name": scenario.paper_name},
+            "episodes_requested": episodes, "num_envs": num_envs, "seed": seed, "device": device,
+            **scenario_record(name, cfg, source), "changes": changes,
+            "started_at": provenance.now(), "git": provenance.git_state(), "versions": provenance.package_versions()})
         try:
-            record.update(_simulate(cfg, source, meta, run, scenario, episodes=episodes, device=device))
-            record["status"] = "finished"
+            result = _simulate(cfg, source, record, run, scenario, episodes=episodes, device=device)
+            evaluation = ScenarioEval.from_json({**evaluation.to_json(), **result, "status": Status.FINISHED})
         except BaseException as err:
-            record["status"] = "failed"
-            record["error"] = {"type": type(err).__name__, "message": str(err),
-                               "traceback": traceback.format_exc(limit=20)}
+            evaluation.status = Status.FAILED
+            evaluation.error = {"type": type(err).__name__, "message": str(err),
+                                "traceback": traceback.format_exc(limit=20)}
             raise
         finally:
-            record["ended_at"] = provenance.now()
-            run.write_scenario_eval(name, record)
-    return record
+            evaluation.extra["ended_at"] = provenance.now()
+            run.write_scenario_eval(evaluation)
+    return evaluation
 
 
-def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, device: str) -> dict[str, Any]:
+def _simulate(cfg, source, record: RunRecord, run: RunDir, scenario, *, episodes: int, device: str) -> dict[str, Any]:
     from agents.interface import evaluation_policy, load_module_states  # noqa: PLC0415
     from tasks.isaaclab_env import launch_env  # noqa: PLC0415
     from tasks.legged.embodiments import EMBODIMENTS  # noqa: PLC0415
@@ -180,10 +181,10 @@ def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, 
     with launch_env(get_task(scenario.source_task).isaaclab_id, cfg, device, source) as handle:
         unwrapped = handle.unwrapped
         dims = (handle.obs_dim, handle.act_dim)
-        trained = (meta["env"]["obs_dim"], meta["env"]["act_dim"])
+        trained = (record.env["obs_dim"], record.env["act_dim"])
         if dims != trained:
             raise RuntimeError(f"scenario {scenario.name} gives (obs, act) = {dims}, the policy expects {trained}")
-        agent = _build_agent(meta, handle.env, device)
+        agent = _build_agent(record, handle.env, device)
         state = torch.load(ckpt, map_location=device, weights_only=False)
         load_module_states(agent, state["modules"])
         robot = unwrapped.scene["robot"]
@@ -207,7 +208,7 @@ def _simulate(cfg, source, meta: dict, run: RunDir, scenario, *, episodes: int, 
                        "if it fell, else max_episode_steps; mean and population std over episodes",
         "per_episode": {k: [round(v, 5) for v in vals] for k, vals in per_episode.items()},
         "checkpoint": {"file": ckpt.name, "timestep": int(state["timestep"]),
-                       "trained_timesteps": meta["spec"]["timesteps"]},
+                       "trained_timesteps": record.spec.timesteps},
         "policy": evaluation_policy(agent),
         "env": {"obs_dim": dims[0], "act_dim": dims[1], "step_dt": float(unwrapped.step_dt),
                 "physics_dt": float(cfg.sim.dt), "decimation": int(cfg.decimation),
@@ -247,16 +248,16 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"invalid episode length {args.episode_length_s!r}; valid: a positive number of seconds")
     run = RunDir(args.run_dir)
     check_request(run, args.scenario)
-    if eval_state(run, args.scenario) == "finished":
+    if eval_state(run, args.scenario) == Status.FINISHED:
         print(f"{args.scenario}: already finished, nothing to do ({run.scenario_eval_path(args.scenario)})")
         return 0
     if args.threads is not None:
         torch.set_num_threads(positive("number of threads", args.threads))
     out = evaluate_run(run, args.scenario, episodes=args.episodes, num_envs=args.num_envs, device=device,
                        asset_mode=args.assets, seed=args.seed, episode_length_s=args.episode_length_s)
-    m = out["metrics"]
-    print(f"{args.scenario} ({run.path.name}): {out['status']}; {out['episodes']} episodes; "
-          f"alive {m['alive']['mean']:.1f} +- {m['alive']['std']:.1f} / {out['max_episode_steps']}, "
+    m = out.metrics
+    print(f"{args.scenario} ({run.path.name}): {out.status}; {out.episodes} episodes; "
+          f"alive {m['alive']['mean']:.1f} +- {m['alive']['std']:.1f} / {out.max_episode_steps}, "
           f"L-MAE {m['l_mae']['mean']:.3f}, A-MAE {m['a_mae']['mean']:.3f}; {run.scenario_eval_path(args.scenario)}")
     return 0
 

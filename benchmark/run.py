@@ -34,6 +34,7 @@ from typing import Any
 
 from agents.execution import MODES as COMPILE_MODES
 from benchmark.manifest import Manifest, load
+from benchmark.record import Status
 from benchmark.spec import RunSpec, validate_device
 from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store
 from tasks.errors import UserError, cli_main
@@ -48,7 +49,7 @@ class Job:
     key: str
     args: list[str]  # after ``python``
     log: Path
-    state: Callable[[], str]  # "new", "interrupted", "failed", "finished", ...
+    state: Callable[[], Status]  # new, interrupted, failed, finished, ... (benchmark.record.Status)
     prepare: Callable[[], None] | None = None  # runs just before the process starts
 
 
@@ -131,16 +132,15 @@ class Sweep:
         self.launcher, self.poll = launcher, poll
         self.by_key = {j.key: j for j in jobs}
         self.outcome = {job.key: job.state() for job in jobs}
-        self.runnable = ("new", "interrupted", "damaged", "failed") if retry_failed else ("new", "interrupted",
-                                                                                         "damaged")
+        self.runnable = (Status.NEW, Status.INTERRUPTED, Status.DAMAGED) + ((Status.FAILED,) if retry_failed else ())
         self.pending = [j for j in jobs if self.outcome[j.key] in self.runnable]
-        self.held = [j for j in jobs if self.outcome[j.key] == "running"]
-        skipped = [j for j in jobs if self.outcome[j.key] not in (*self.runnable, "running", *DONE_STATUSES)]
+        self.held = [j for j in jobs if self.outcome[j.key] == Status.RUNNING]
+        skipped = [j for j in jobs if self.outcome[j.key] not in (*self.runnable, Status.RUNNING, *DONE_STATUSES)]
         self.total = len(jobs)
         self.bar = tqdm(total=len(jobs), initial=len(jobs) - len(self.pending) - len(self.held), unit=what,
                         dynamic_ncols=True, smoothing=0.1)
         for job in skipped:
-            hint = {"failed": "--retry-failed to run it again", "unreadable": "its directory cannot be read"}
+            hint = {Status.FAILED: "--retry-failed to run it again", Status.UNREADABLE: "its directory cannot be read"}
             self.bar.write(f"skipped   {job.key} ({self.outcome[job.key]}; "
                            f"{hint.get(self.outcome[job.key], 'not runnable')}); see {job.log.parent}")
         for job in self.held:
@@ -177,7 +177,7 @@ class Sweep:
         for key, code in self.launcher.wait(timeout=self.poll) if self.active else []:
             self.active -= 1
             state = self.by_key[key].state()
-            if state == "running":  # another process took it first: wait on that one
+            if state == Status.RUNNING:  # another process took it first: wait on that one
                 self.bar.write(f"waiting   {key} (held by another process)")
                 self.held.append(self.by_key[key])
             else:
@@ -186,7 +186,7 @@ class Sweep:
     def _check_held(self) -> None:
         for job in list(self.held):
             state = job.state()
-            if state != "running":
+            if state != Status.RUNNING:
                 self.held.remove(job)
                 if state in DONE_STATUSES or state not in self.runnable:
                     self._ended(job, state, None)
@@ -233,7 +233,7 @@ def eval_jobs(runs: list[tuple[RunSpec, RunDir]], manifest: Manifest, device: st
 
     return [Job(f"{spec.run_id}@{name}", eval_args(run, name, device, manifest.scenario_episodes),
                 run.scenario_log(name), lambda run=run, name=name: eval_state(run, name))
-            for spec, run in runs if run.status() == "finished" for name in manifest.evaluate]
+            for spec, run in runs if run.status() == Status.FINISHED for name in manifest.evaluate]
 
 
 def make_launcher(args: argparse.Namespace, device: str):

@@ -8,8 +8,8 @@ is a directory check and no run is counted twice. The device and the asset root 
 ``run.json`` but are not part of the id.
 
 A spec carries its resolved, typed agent config (:mod:`agents.settings`). The planner writes both
-into the run directory (:meth:`RunSpec.initial_meta`); the training process reads them back from
-there (:meth:`RunSpec.from_meta`) instead of resolving anything again.
+into the run directory (:meth:`RunSpec.initial_record`); the training process reads them back from
+there (:meth:`RunSpec.from_record`) instead of resolving anything again.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from agents import catalogue, settings
+from benchmark.record import Identity, RunRecord, Status
 from tasks.errors import UserError, invalid
 from tasks.registry import get_task
 
@@ -116,30 +117,26 @@ class RunSpec:
         digest = hashlib.sha1(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:10]
         return f"{self.task}-{self.algo}-n{self.num_envs}-s{self.seed}-{digest}"
 
-    def initial_meta(self) -> dict[str, Any]:
+    def initial_record(self) -> RunRecord:
         """What a run directory's ``run.json`` holds before the run starts (status ``planned``)."""
         task = get_task(self.task)
-        return {
-            "run_id": self.run_id,
-            "status": "planned",
-            "spec": self.identity(),
-            "task": {"name": task.name, "isaaclab_id": task.isaaclab_id, "isaaclab2_id": task.isaaclab2_id,
-                     "group": task.group, "paper_name": task.paper_name},
-            "algo": self.algo,
-            "seed": self.seed,
-            "num_envs": self.num_envs,
-            "timesteps": self.timesteps,
-            "total_env_steps": self.timesteps * self.num_envs,
-            "agent_config": self.config.to_json(),
-            "profile": self.config.values.get("profile", "review"),
-            "update_ratio": settings.update_ratio(self.config.config, self.num_envs),
-            "attempts": [],
-        }
+        return RunRecord(
+            run_id=self.run_id, status=Status.PLANNED, spec=Identity.from_json(self.identity()),
+            task={"name": task.name, "isaaclab_id": task.isaaclab_id, "isaaclab2_id": task.isaaclab2_id,
+                  "group": task.group, "paper_name": task.paper_name},
+            algo=self.algo, seed=self.seed, num_envs=self.num_envs, timesteps=self.timesteps,
+            total_env_steps=self.timesteps * self.num_envs, agent_config=self.config.to_json(),
+            profile=self.config.values.get("profile", "review"),
+            update_ratio=settings.update_ratio(self.config.config, self.num_envs),
+        )
 
     @classmethod
-    def from_meta(cls, meta: dict[str, Any]) -> RunSpec:
-        """The spec and typed config a run directory recorded (the inverse of :meth:`initial_meta`)."""
-        ident = meta["spec"]
-        algorithm = catalogue.get(ident["algo"])
-        config = settings.from_record(algorithm.config, get_task(ident["task"]), meta.get("agent_config") or {})
-        return cls(**{**ident, "overrides": tuple(sorted(ident["overrides"].items()))}, config=config)
+    def from_record(cls, record: RunRecord) -> RunSpec:
+        """The spec and typed config a run directory recorded (the inverse of :meth:`initial_record`)."""
+        ident = record.spec
+        algorithm = catalogue.get(ident.algo)
+        config = settings.from_record(algorithm.config, get_task(ident.task), record.agent_config)
+        return cls(task=ident.task, algo=ident.algo, num_envs=ident.num_envs, seed=ident.seed,
+                   timesteps=ident.timesteps, overrides=tuple(sorted(ident.overrides.items())),
+                   eval_episodes=ident.eval_episodes, revision=ident.revision or 1,
+                   start_eval_episodes=ident.start_eval_episodes or 0, config=config)

@@ -51,10 +51,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from benchmark.record import DONE, RunRecord, ScenarioEval, Status
 from tasks.errors import UserError
 
 DEFAULT_ROOT = Path("results")
-DONE_STATUSES = ("finished", "diverged")
+DONE_STATUSES = DONE
 KEEP_CHECKPOINTS = 2
 
 
@@ -244,43 +245,53 @@ class RunDir:
     def lock_path(self) -> Path:
         return self.path / ".lock"
 
-    # --- run.json ---------------------------------------------------------------------------------
-    def read_meta(self) -> dict | None:
-        return read_json(self.meta_path)
+    # --- run.json: read and written only here, as a RunRecord (benchmark.record) -----------------
+    def read_record(self) -> RunRecord | None:
+        """The run's record; None when ``run.json`` is missing or damaged (:meth:`meta_problem`)."""
+        data = read_json(self.meta_path)
+        try:
+            return RunRecord.from_json(data) if data is not None else None
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def meta_problem(self) -> str | None:
         """Why ``run.json`` exists but cannot be used (torn, not JSON, unreadable), or None."""
         try:
-            _load_json(self.meta_path)
+            data = _load_json(self.meta_path)
+            if data is not None:
+                RunRecord.from_json(data)
         except (OSError, ValueError) as err:
             return f"{type(err).__name__}: {err}"
+        except (KeyError, TypeError) as err:
+            return f"not a run record ({type(err).__name__}: {err})"
         return None
 
-    def write_meta(self, meta: dict) -> None:
+    def write_record(self, record: RunRecord) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.meta_path, meta)
+        atomic_write_json(self.meta_path, record.to_json())
 
-    def create_meta(self, meta: dict) -> bool:
+    def create_record(self, record: RunRecord) -> bool:
         """Write ``run.json`` only if there is none (two sweeps planning the same run at once: the
         first one wins, the other's would overwrite a run already started); True if written."""
         self.path.mkdir(parents=True, exist_ok=True)
-        return atomic_write_with(self.meta_path, lambda f: f.write(_json_bytes(meta)), exclusive=True)
+        return atomic_write_with(self.meta_path, lambda f: f.write(_json_bytes(record.to_json())), exclusive=True)
 
-    def status(self) -> str:
+    def status(self) -> Status:
+        """The run's status from its record and its lock (module docstring)."""
         try:
-            meta = _load_json(self.meta_path)
-        except ValueError:
-            meta = {"status": "damaged"}
+            data = _load_json(self.meta_path)
+            status = RunRecord.from_json(data).status if data is not None else Status.NEW
         except OSError:
-            return "unreadable"
-        status = (meta or {}).get("status", "new")
-        if status in DONE_STATUSES:
+            return Status.UNREADABLE
+        except (ValueError, KeyError, TypeError):
+            status = Status.DAMAGED
+        if status in DONE:
             return status
         if self.is_locked():
-            return "running"
-        if status == "running":
-            return "interrupted"
-        return "new" if status == "planned" else status
+            return Status.RUNNING
+        if status == Status.RUNNING:
+            return Status.INTERRUPTED
+        return Status.NEW if status == Status.PLANNED else status
 
     # --- exclusive ownership ----------------------------------------------------------------------
     def lock(self) -> contextlib.AbstractContextManager[None]:
@@ -389,16 +400,21 @@ class RunDir:
     def scenario_lock(self, scenario: str) -> Path:
         return self.scenario_dir / f".{scenario}.lock"
 
-    def read_scenario_eval(self, scenario: str) -> dict | None:
-        return read_json(self.scenario_eval_path(scenario))
+    def read_scenario_eval(self, scenario: str) -> ScenarioEval | None:
+        """The evaluation of ``scenario``; None when there is none or it cannot be read."""
+        data = read_json(self.scenario_eval_path(scenario))
+        try:
+            return ScenarioEval.from_json(data) if data is not None else None
+        except (KeyError, TypeError, ValueError):
+            return None
 
-    def write_scenario_eval(self, scenario: str, record: dict) -> None:
+    def write_scenario_eval(self, evaluation: ScenarioEval) -> None:
         self.scenario_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(self.scenario_eval_path(scenario), record)
+        atomic_write_json(self.scenario_eval_path(evaluation.scenario), evaluation.to_json())
 
-    def scenario_evals(self) -> list[Path]:
-        """Every zero-shot evaluation file of the run, by scenario name."""
-        return sorted(self.scenario_dir.glob("*.json")) if self.scenario_dir.exists() else []
+    def scenario_names(self) -> list[str]:
+        """The scenarios the run has an evaluation file of, sorted."""
+        return sorted(p.stem for p in self.scenario_dir.glob("*.json")) if self.scenario_dir.exists() else []
 
 
 class MetricsWriter:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmark import provenance
+from benchmark.record import Attempt, Evaluation, RunRecord, Status
 from benchmark.spec import DEFAULT_EVAL_EPISODES, RunSpec, positive, validate_device
 from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, RunDir, Store, set_aside
 from agents.execution import MODES as COMPILE_MODES
@@ -55,29 +56,30 @@ def plan_run(run: RunDir, spec: RunSpec) -> None:
         else:
             print(f"{run.run_id}: {run.meta_path.name} is damaged ({problem}); kept as {kept}, rebuilt from the plan",
                   file=sys.stderr)
-            meta = spec.initial_meta()
-            meta["recovered"] = [(f"{run.meta_path.name} was damaged ({problem}); kept as {kept.name} (with the "
-                                  "earlier attempts) and rebuilt from the plan")]
-            run.create_meta(meta)
-    meta = run.read_meta()
-    if meta is None:
-        run.create_meta(spec.initial_meta())  # not over one another sweep has just written
-        meta = run.read_meta() or {}
-    if meta.get("run_id") != spec.run_id:
-        raise UserError(f"invalid run directory {str(run.path)!r}: it holds run {meta.get('run_id')!r}, not "
+            record = spec.initial_record()
+            record.recovered = [(f"{run.meta_path.name} was damaged ({problem}); kept as {kept.name} (with the "
+                                 "earlier attempts) and rebuilt from the plan")]
+            run.create_record(record)
+    record = run.read_record()
+    if record is None:
+        run.create_record(spec.initial_record())  # not over one another sweep has just written
+        record = run.read_record()
+    held = record.run_id if record is not None else None
+    if held != spec.run_id:
+        raise UserError(f"invalid run directory {str(run.path)!r}: it holds run {held!r}, not "
                         f"{spec.run_id!r}; valid: an empty directory or one of the same run")
 
 
 def planned_spec(run: RunDir) -> RunSpec:
     """The spec and config a run directory holds, or a :class:`UserError` saying what is missing."""
-    meta = run.read_meta()
-    if meta is None:
+    record = run.read_record()
+    if record is None:
         problem = run.meta_problem()
         raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}"
                         f"{f' ({problem})' if problem else ''}; valid: a directory planned by benchmark.run, "
                         "or give --task and --algo")
     try:
-        return RunSpec.from_meta(meta)
+        return RunSpec.from_record(record)
     except (KeyError, TypeError, AttributeError) as err:
         raise UserError(f"invalid run directory {str(run.path)!r}: its {run.meta_path.name} holds no valid run "
                         f"spec ({type(err).__name__}: {err}); valid: a directory planned by benchmark.run") from None
@@ -92,28 +94,27 @@ def error_record(err: BaseException) -> dict[str, str]:
     return {"type": type(err).__name__, "message": str(err), "traceback": traceback.format_exc(limit=20)}
 
 
-def begin_attempt(run: RunDir, meta: dict[str, Any], *, device: str, compile_mode: str) -> dict[str, Any]:
-    """Record a new attempt in ``meta`` (status ``running``, provenance on the first) and write it;
+def begin_attempt(run: RunDir, record: RunRecord, *, device: str, compile_mode: str) -> Attempt:
+    """Add a new attempt to ``record`` (status ``running``, provenance on the first) and write it;
     returns the attempt."""
     from agents import execution  # noqa: PLC0415
 
-    if meta["status"] == "planned":
-        meta.update(versions=provenance.package_versions(), git=provenance.git_state(),
-                    machine=provenance.machine(), created_at=provenance.now())
-    attempt = {"started_at": provenance.now(), "device": device, "git": provenance.git_state(),
-               "compile": {"mode": compile_mode, "compiled": execution.use_compile(compile_mode, device)}}
-    if meta.get("recovered"):
-        attempt["recovered"] = meta.pop("recovered")
-    meta["attempts"].append(attempt)
-    meta.update(status="running", device=device)
-    meta.pop("error", None)
-    run.write_meta(meta)
+    if record.status == Status.PLANNED:
+        record.versions, record.git = provenance.package_versions(), provenance.git_state()
+        record.machine, record.created_at = provenance.machine(), provenance.now()
+    attempt = Attempt(started_at=provenance.now(), device=device, git=provenance.git_state(),
+                      compile={"mode": compile_mode, "compiled": execution.use_compile(compile_mode, device)},
+                      recovered=record.recovered)
+    record.recovered = None
+    record.attempts.append(attempt)
+    record.status, record.device, record.error = Status.RUNNING, device, None
+    run.write_record(record)
     return attempt
 
 
-def train_and_evaluate(run: RunDir, spec: RunSpec, meta: dict[str, Any], attempt: dict[str, Any], *, device: str,
+def train_and_evaluate(run: RunDir, spec: RunSpec, record: RunRecord, attempt: Attempt, *, device: str,
                        asset_mode: str, progress: bool) -> None:
-    """Build the task and the agent, resume or start, train, evaluate; fills ``meta`` and ``attempt``."""
+    """Build the task and the agent, resume or start, train, evaluate; fills ``record`` and ``attempt``."""
     from agents import catalogue, execution  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
     from benchmark import loop, resume  # noqa: PLC0415
@@ -124,20 +125,20 @@ def train_and_evaluate(run: RunDir, spec: RunSpec, meta: dict[str, Any], attempt
     off_policy = not catalogue.get(spec.algo).on_policy
     with open_env(get_task(spec.task), num_envs=spec.num_envs, device=device, seed=spec.seed,
                   asset_mode=asset_mode) as handle:
-        meta.update(handle.record)  # physics preset and asset provenance (tasks.isaaclab_env.env_record)
-        meta["env"] = {"obs_dim": handle.obs_dim, "act_dim": handle.act_dim,
-                       "max_episode_length": handle.max_episode_length}
-        run.write_meta(meta)
+        record.physics = handle.record.get("physics")  # preset, manager, solver (tasks.isaaclab_env.env_record)
+        record.asset_source = handle.record.get("asset_source")  # class, files and their provenance, config edits
+        record.env = {"obs_dim": handle.obs_dim, "act_dim": handle.act_dim,
+                      "max_episode_length": handle.max_episode_length}
+        run.write_record(record)
         agent = catalogue.build_agent(spec.algo, spec.config, observation_space=handle.env.observation_space,
                                       action_space=handle.env.action_space, num_envs=handle.num_envs, device=device)
         init_for_loop(agent)
-        execution.accelerate(agent, attempt["compile"]["compiled"])
+        execution.accelerate(agent, attempt.compile["compiled"])
         start = resume.restore(agent, run, timesteps=spec.timesteps, needs_memory=off_policy)
-        attempt["resumed_from_timestep"] = start.timestep
-        if start.memory_transitions is not None:
-            attempt["replay_memory_restored"] = start.memory_transitions
+        attempt.resumed_from_timestep = start.timestep
+        attempt.replay_memory_restored = start.memory_transitions
         if start.notes:
-            attempt.setdefault("recovered", []).extend(start.notes)
+            attempt.recovered = (attempt.recovered or []) + start.notes
 
         def evaluated(episodes: int) -> dict[str, Any]:
             return evaluate(agent, handle.env, handle.unwrapped, episodes=episodes,
@@ -147,8 +148,8 @@ def train_and_evaluate(run: RunDir, spec: RunSpec, meta: dict[str, Any], attempt
             handle.env.reset()  # the wrappers' first reset (evaluate resets the Isaac Lab env itself)
             first = evaluated(spec.start_eval_episodes)
             run.write_start_eval(first)
-            meta["start_eval"] = {k: v for k, v in first.items() if k != "returns"}
-        run.write_meta(meta)
+            record.start_eval = Evaluation.from_json({k: v for k, v in first.items() if k != "returns"})
+        run.write_record(record)
         every = log_interval(spec.config.config)
         settings = loop.LoopSettings(timesteps=spec.timesteps, log_interval=every,
                                      checkpoint_interval=max(every, (spec.timesteps // 10) // every * every),
@@ -158,11 +159,11 @@ def train_and_evaluate(run: RunDir, spec: RunSpec, meta: dict[str, Any], attempt
                        wall_offset=start.wall_time_s, rng=start.rng)
         result = evaluated(spec.eval_episodes)
         run.write_final_eval(result)
-        meta["final_eval"] = {k: v for k, v in result.items() if k != "returns"}
+        record.final_eval = Evaluation.from_json({k: v for k, v in result.items() if k != "returns"})
 
 
 def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progress: bool = True,
-            compile_mode: str = "auto") -> dict[str, Any]:
+            compile_mode: str = "auto") -> RunRecord:
     """Train, evaluate and finish the run planned in ``run`` (resuming if it was interrupted)."""
     import torch  # noqa: PLC0415
     from skrl.utils import set_seed  # noqa: PLC0415
@@ -170,33 +171,33 @@ def execute(run: RunDir, *, device: str = "cpu", asset_mode: str = "auto", progr
     from benchmark.loop import Diverged  # noqa: PLC0415
 
     with run.lock():
-        meta = run.read_meta()
-        if meta is None:
+        record = run.read_record()
+        if record is None:
             raise UserError(f"invalid run directory {str(run.path)!r}: no readable {run.meta_path.name}")
-        if meta.get("status") in DONE_STATUSES:  # another process finished it since we looked
-            return meta
-        spec = RunSpec.from_meta(meta)
-        attempt = begin_attempt(run, meta, device=device, compile_mode=compile_mode)
+        if record.done:  # another process finished it since we looked
+            return record
+        spec = RunSpec.from_record(record)
+        attempt = begin_attempt(run, record, device=device, compile_mode=compile_mode)
         try:
             set_seed(spec.seed)
             torch.backends.cudnn.benchmark = False  # skrl's set_seed turns autotuning on: a source of drift
-            meta["determinism"] = attempt["determinism"] = provenance.determinism()
-            train_and_evaluate(run, spec, meta, attempt, device=device, asset_mode=asset_mode, progress=progress)
-            meta["status"] = "finished"
+            record.determinism = attempt.determinism = provenance.determinism()
+            train_and_evaluate(run, spec, record, attempt, device=device, asset_mode=asset_mode, progress=progress)
+            record.status = Status.FINISHED
         except Diverged as err:
-            meta["status"] = "diverged"
-            meta["divergence"] = {"timestep": err.timestep, "reason": err.reason}
+            record.status = Status.DIVERGED
+            record.divergence = {"timestep": err.timestep, "reason": err.reason}
         except BaseException as err:
-            meta["status"] = "failed"
-            meta["error"] = error_record(err)
+            record.status = Status.FAILED
+            record.error = error_record(err)
             raise
         finally:
-            attempt["ended_at"] = meta["ended_at"] = provenance.now()
-            attempt["status"] = meta["status"]
-            if meta["status"] in DONE_STATUSES:
+            attempt.ended_at = record.ended_at = provenance.now()
+            attempt.status = record.status
+            if record.done:
                 run.drop_memory()  # never resumed again: gigabytes back
-            run.write_meta(meta)  # the status is the last thing written
-    return meta
+            run.write_record(record)  # the status is the last thing written
+    return record
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -256,11 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     if status in DONE_STATUSES:
         print(f"{spec.run_id}: already {status}, nothing to do ({run.path})")
         return 0
-    if status in ("interrupted", "failed"):
+    if status in (Status.INTERRUPTED, Status.FAILED):
         print(f"{spec.run_id}: {status} earlier, resuming from {run.latest_checkpoint() or 'the start'}")
     try:
-        meta = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress,
-                       compile_mode=args.compile)
+        record = execute(run, device=device, asset_mode=args.assets, progress=not args.no_progress,
+                         compile_mode=args.compile)
     except OSError as err:
         if err.errno not in DISK_FULL:
             raise
@@ -268,12 +269,11 @@ def main(argv: list[str] | None = None) -> int:
               "and the rest of the store are intact; once there is space, run it again (a sweep: --retry-failed)",
               file=sys.stderr)
         return 1
-    if meta.get("attempts") and meta["attempts"][-1].get("recovered"):
-        print(f"{spec.run_id}: " + "; ".join(meta["attempts"][-1]["recovered"]), file=sys.stderr)
-    ev = meta.get("final_eval") or {}
-    detail = f"final eval return {ev['return_mean']:.3f} over {ev['episodes']} episodes" if ev else \
-        f"{meta.get('divergence')}"
-    print(f"{spec.run_id}: {meta['status']}; {detail}; {run.path}")
+    if record.attempts and record.attempts[-1].recovered:
+        print(f"{spec.run_id}: " + "; ".join(record.attempts[-1].recovered), file=sys.stderr)
+    ev = record.final_eval
+    detail = f"final eval return {ev.return_mean:.3f} over {ev.episodes} episodes" if ev else f"{record.divergence}"
+    print(f"{spec.run_id}: {record.status}; {detail}; {run.path}")
     return 0
 
 

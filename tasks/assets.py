@@ -195,21 +195,6 @@ def task_table_notes(task_name: str, kinds) -> list[str]:
     return ([task.table_note] if task.table_note else []) + result_notes(task.paper_name, kinds)
 
 
-def evaluation_notes(run_dirs) -> list[str]:
-    """Table 7 notes: the asset classes of the zero-shot evaluations under ``run_dirs``
-    (``eval/<scenario>.json: asset_source.kind``), one note per scenario and class."""
-    kinds: dict[str, set] = {}
-    for run_dir in dict.fromkeys(str(r) for r in (run_dirs if run_dirs is not None else ()) if isinstance(r, str)):
-        for path in sorted(Path(run_dir).glob("eval/*.json")):
-            try:
-                kind = (json.loads(path.read_text()).get("asset_source") or {}).get("kind")
-            except (OSError, json.JSONDecodeError):
-                continue
-            if kind:
-                kinds.setdefault(path.stem, set()).add(kind)
-    return [n for scenario, k in sorted(kinds.items()) for n in result_notes(scenario, k)]
-
-
 def asset_record(paths: list[str], source: AssetSource, config_root: str) -> dict:
     """What a run keeps in ``run.json`` about its assets: the class (:func:`classify`), the root, and
     each file's manifest entry (package, version, file, sha256, conversions); on the cloud the paths."""

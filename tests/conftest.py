@@ -46,6 +46,13 @@ def seeded_generators(request):
     return seed
 
 
+def run_json(run) -> dict:
+    """A run directory's ``run.json`` as the file holds it (the tests check the file itself)."""
+    import json  # noqa: PLC0415
+
+    return json.loads(run.meta_path.read_text())
+
+
 def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     """Run ``python -m <module> args`` from the project root, capturing output."""
     return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)

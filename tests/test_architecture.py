@@ -233,3 +233,39 @@ def module_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
     return found
+
+
+READS = ("read_text", "read_bytes", "open", "read_json", "load", "loads", "glob")
+RECORD_FILES = ("meta_path", "scenario_eval_path", "eval_path", "start_eval_path", "scenario_dir", "run.json",
+                "eval/", "eval.json")
+
+
+def record_reads(paths) -> list[str]:
+    """Calls that read a run's or an evaluation's file past the store: a read (``read_text``,
+    ``open``, ``json.load(s)``, ``read_json``, ``glob``) whose call names one of the record files or
+    the store's path to it."""
+    out = []
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in READS and any(f in ast.unparse(node) for f in RECORD_FILES):
+                out.append((str(path.relative_to(path.parents[1])), node.lineno))
+    return [f"{file}:{line}" for file, line in sorted(set(out))]
+
+
+OWNERS = ("benchmark/store.py", "benchmark/record.py")
+
+
+def test_run_records_are_read_only_through_the_store():
+    harness = [p for layer in ("agents", "benchmark", "analysis", "tasks") for p in sorted((ROOT / layer).rglob("*.py"))
+               if str(p.relative_to(ROOT)) not in OWNERS]
+    assert not record_reads(harness), "run records read past the store: " + ", ".join(record_reads(harness))
+
+
+def test_the_record_check_sees_a_read_past_the_store(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "x.py").write_text("import json\ndef f(run):\n    return json.loads(run.meta_path.read_text())\n"
+                                           "def g(d):\n    return (d / 'run.json').read_text()\n")
+    assert record_reads([tmp_path / "pkg" / "x.py"]) == ["pkg/x.py:3", "pkg/x.py:5"]

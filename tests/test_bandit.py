@@ -11,7 +11,7 @@ import torch
 from agents.diffusion.denoiser import Denoiser
 from agents.diffusion.sampler import denoising_loss, sample
 from agents.diffusion.schedules import NoiseSchedule
-from agents.interface import init_for_loop
+from agents.interface import evaluation_action, init_for_loop
 from agents.catalogue import build_agent, resolve_config
 from bandit import MODES, SCALE, STATE_MODES, StateBanditEnv, near_mode, reward, state_mode_coverage, state_reward
 from benchmark import loop
@@ -42,37 +42,59 @@ def test_diffusion_actor_fits_both_modes_where_a_gaussian_cannot():
 
 SMALL = {"diffusion_steps": 10, "batch_size": 256, "memory_size": 64, "actor_lr": 1e-3, "critic_lr": 1e-3,
          "gradient_steps": 2}
+# (vectorized steps of 256 environments, settings, the evaluation reward to pass). The budgets are
+# where every seed tried was clearly past the bar (see the test's docstring for the margins).
 CASES = {
-    "dipo": (300, SMALL),
-    "qvpo": (300, {**SMALL, "sampling_number": 16}),
+    "dipo": (600, SMALL, 5.0),
+    "qvpo": (600, {**SMALL, "sampling_number": 16}, 5.0),
     # the original's initial alpha (3): at the review's 0.02 the exploration noise is ~0.003 and
     # whether DACER finds the bumps on this toy is down to the seed (docs/fidelity.md)
-    "dacer": (400, {**SMALL, "entropy_samples": 64, "entropy_states": 16, "initial_alpha": 3.0}),
-    "genpo": (320, {"actor_lr": 1e-3}),  # 0.83 -> 2.99 by step 320 here
+    "dacer": (400, {**SMALL, "entropy_samples": 64, "entropy_states": 16, "initial_alpha": 3.0}, 5.0),
+    # a sample of the flow, spread around the mode it found: its reward levels off near 4.3-4.5
+    "genpo": (400, {"actor_lr": 1e-3}, 3.0),
 }
 
 
-def _train(tmp_path, algo, env, steps, overrides):
-    torch.manual_seed(0)
+EVAL_STATES = 4096
+
+
+def evaluation_reward(agent, seed: int = 0) -> float:
+    """Mean reward of the agent's evaluation action (what its original evaluates with) over
+    ``EVAL_STATES`` fixed states, half of each kind, its sampling noise drawn from ``seed``: the
+    standard error of this mean is under 0.07 here, where the training curve's points (256
+    exploring episodes each) moved by more than 1.0 between neighbours."""
+    states = torch.arange(EVAL_STATES) % 2
+    obs = torch.nn.functional.one_hot(states, 2).float()
+    torch.manual_seed(seed)
+    actions = evaluation_action(agent, obs)
+    return float(state_reward(states, actions.clamp(-1, 1)).mean())
+
+
+def _train(tmp_path, algo, env, steps, overrides, seed: int = 0):
+    """Train ``algo`` on ``env`` through the real loop; returns the agent, the training curve and
+    the evaluation reward before and after."""
+    torch.manual_seed(seed)
     cfg = resolve_config(algo, get_task("cartpole"), overrides)
     agent = build_agent(algo, cfg, observation_space=env.observation_space, action_space=env.action_space,
                         num_envs=env.num_envs, device="cpu")
     init_for_loop(agent)
+    before = evaluation_reward(agent, seed)
+    torch.manual_seed(seed)
     settings = loop.LoopSettings(timesteps=steps, log_interval=20, checkpoint_interval=steps, progress=False)
     loop.train(agent, env, env.num_envs, settings, RunDir(tmp_path))
-    return agent, [float(r["return_mean"]) for r in RunDir(tmp_path).read_metrics()]
+    after = evaluation_reward(agent, seed)
+    return agent, [float(r["return_mean"]) for r in RunDir(tmp_path).read_metrics()], before, after
 
 
 @pytest.mark.parametrize("algo", CASES)
 def test_each_diffusion_agent_learns_the_state_conditioned_bandit(tmp_path, algo):
-    """Through the real training loop: the reward more than doubles. (Mode coverage is the policy
-    class's, below: the RL objective rewards either mode, and at these budgets each agent ends near
-    one mode of each state.)"""
-    steps, overrides = CASES[algo]
-    _, returns = _train(tmp_path, algo, StateBanditEnv(256), steps, overrides)
-    uniform = 0.126 * SCALE  # expected reward of uniform random actions on [-1, 1]^2
-    final = sum(returns[-3:]) / 3
-    assert final > 2 * returns[0] and final > uniform, f"{algo}: {returns}"
+    """Through the real training loop, judged on the evaluation action over 4096 states before and
+    after training (not on the exploring training curve, whose points moved by more than 1.0
+    between neighbours): the reward passes the bar, well above uniform random actions (1.26) and the
+    untrained agent (0.03-2.7). Measured at 1 and 2 torch threads, seeds 0-2 (MARGINS)."""
+    steps, overrides, bar = CASES[algo]
+    _, returns, before, after = _train(tmp_path, algo, StateBanditEnv(256), steps, overrides)
+    assert after > bar and after > before + 2.0, f"{algo}: {before:.3f} -> {after:.3f}; curve {returns}"
 
 
 def _per_state_data(n: int = 4096):

@@ -18,8 +18,9 @@ def fake_run(root, *, task="ant_rough", status="finished", checkpoint=True) -> R
     run = Store(root).run(f"{task}-ppo-n4-s0-0000000000")
     spec = {"task": task, "algo": "ppo", "num_envs": 4, "seed": 0, "timesteps": 24, "overrides": {},
             "eval_episodes": 4}
-    run.write_meta({"run_id": run.run_id, "status": status, "spec": spec, "algo": "ppo",
-                    "env": {"obs_dim": 223, "act_dim": 8}})
+    run.path.mkdir(parents=True)
+    run.meta_path.write_text(json.dumps({"run_id": run.run_id, "status": status, "spec": spec, "algo": "ppo",
+                                         "env": {"obs_dim": 223, "act_dim": 8}}))
     if checkpoint:
         run.checkpoint_dir.mkdir()
         (run.checkpoint_dir / "ckpt_24.pt").write_bytes(b"")

@@ -79,7 +79,7 @@ def test_a_profile_is_a_grid_key_and_is_recorded(tmp_path):
                     "grid: {profile: [review, original]}\n")
     runs = load(str(path)).runs
     assert len({r.run_id for r in runs}) == 4
-    meta = [r.initial_meta() for r in runs]
+    meta = [r.initial_record().to_json() for r in runs]
     assert [m["profile"] for m in meta] == ["review", "original", "review", "original"]  # the grid's order
     assert meta[1]["agent_config"]["sources"]["initial_alpha"].startswith("original: relax/network/dacer.py")
     # an override equal to the chosen profile's value changes nothing: the same run

@@ -24,8 +24,8 @@ def _store(tmp_path):
 
 
 def test_reader_flattens_the_schema(tmp_path):
-    path = fake_eval(tmp_path, "go2_to_a1", alive=812.3, l_mae=0.41, a_mae=0.33)
-    row = read_evaluation(path)
+    fake_eval(tmp_path, "go2_to_a1", alive=812.3, l_mae=0.41, a_mae=0.33)
+    row = read_evaluation(RunDir(tmp_path), "go2_to_a1")
     assert (row["scenario"], row["source_task"], row["status"], row["episodes"], row["max_episode_steps"]) == \
         ("go2_to_a1", "go2_rough", "finished", 64, 1000)
     assert (row["alive"], row["l_mae"], row["a_mae"], row["alive_std"]) == (812.3, 0.41, 0.33, 10.0)
@@ -51,11 +51,14 @@ def test_malformed_files_are_errors_naming_the_file(tmp_path):
     del data["metrics"]["a_mae"]
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="go2_to_a1.json: finished, but metrics.a_mae"):
-        read_evaluation(path)
+        read_evaluation(RunDir(tmp_path), "go2_to_a1")
     wrong = RunDir(tmp_path).scenario_eval_path("other")
     wrong.write_text(json.dumps({**data, "metrics": {}, "status": "running"}))
     with pytest.raises(ValueError, match="says scenario 'go2_to_a1'"):
-        read_evaluation(wrong)
+        read_evaluation(RunDir(tmp_path), "other")
+    wrong.write_text("{torn")
+    with pytest.raises(ValueError, match="other.json: not a readable evaluation"):
+        read_evaluation(RunDir(tmp_path), "other")
 
 
 def test_radii_point_outward_for_better():
@@ -74,3 +77,16 @@ def test_radar_pngs(tmp_path):
     review = plot_review_radar(tmp_path / "radar_review.png")
     for png in (ours, review):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 30_000
+
+
+def test_table7_notes_say_which_evaluations_ran_on_converted_or_standin_assets(tmp_path):
+    from analysis.radar import evaluation_notes
+
+    run = tmp_path / "run"
+    run.mkdir()
+    for scenario, kind in (("go2_to_spot", "offline-real"), ("ant_source", "stand-in")):  # an old and a new name
+        path = fake_eval(run, scenario)
+        path.write_text(json.dumps({**json.loads(path.read_text()), "asset_source": {"kind": kind}}))
+    notes = evaluation_notes([str(run), str(run)])
+    assert [n.split(":")[0] for n in notes] == ["ant_source", "go2_to_spot"]
+    assert "stand-in" in notes[0] and "converted" in notes[1]

@@ -6,6 +6,7 @@ trained again: it falls back to the newest whole checkpoint (or restarts) and it
 from __future__ import annotations
 
 import contextlib
+import json
 import errno
 from types import SimpleNamespace
 
@@ -14,6 +15,7 @@ import torch
 
 import tasks.isaaclab_env
 from bandit import Killed, KilledAt
+from conftest import run_json
 from benchmark import run as sweep
 from benchmark import store as store_module
 from benchmark import train
@@ -62,7 +64,8 @@ def _interrupted(tmp_path, bandit, algo: str) -> tuple[RunSpec, RunDir]:
 
 def _again(run: RunDir, spec: RunSpec) -> dict:
     train.plan_run(run, spec)  # what the sweep does before it starts the training process
-    meta = train.execute(run, progress=False)
+    train.execute(run, progress=False)
+    meta = run_json(run)
     assert meta["status"] == "finished" and run.status() == "finished"
     assert [int(r["timestep"]) for r in run.read_metrics()] == [16, 32, 48]
     assert not list(run.checkpoint_dir.glob("memory_*")), "an ended run keeps no replay memory"
@@ -103,7 +106,7 @@ def test_a_killed_off_policy_run_resumes_with_its_replay_memory(tmp_path, bandit
 def test_a_torn_run_json_is_set_aside_rebuilt_and_the_run_resumes(tmp_path, bandit):
     spec, run = _interrupted(tmp_path, bandit, "sac")
     _tear(run.meta_path)
-    assert run.status() == "damaged" and run.read_meta() is None
+    assert run.status() == "damaged" and run.read_record() is None
     (job,) = sweep.train_jobs([(spec, run)], "cpu")
     assert job.state() == "damaged"
     meta = _again(run, spec)
@@ -162,7 +165,8 @@ class FullDisk:
 def test_a_full_disk_fails_the_run_with_a_message_and_leaves_the_store_intact(tmp_path, bandit, monkeypatch,
                                                                               capsys):
     other = Store(tmp_path).run("another-run")  # a run of the same store, finished earlier
-    other.write_meta({"run_id": "another-run", "status": "finished"})
+    other.path.mkdir(parents=True)
+    other.meta_path.write_text(json.dumps({"run_id": "another-run", "status": "finished"}))
     before = other.meta_path.read_bytes()
     spec = RunSpec.create(**SPECS["sac"])
     run = Store(tmp_path).run(spec.run_id)
@@ -172,7 +176,7 @@ def test_a_full_disk_fails_the_run_with_a_message_and_leaves_the_store_intact(tm
     assert train.main(["--run-dir", str(run.path), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "the disk is full" in err and "memory_32.pt" in err and "Traceback" not in err
-    meta = run.read_meta()
+    meta = run_json(run)
     assert meta["status"] == "failed" and meta["error"]["type"] == "DiskFull"
     assert "No space left on device while writing" in meta["error"]["message"]
     assert not list(tmp_path.rglob(".*.tmp-*")), "a failed write leaves no temporary file"

@@ -3,7 +3,6 @@ reproducible bytes and static checks, the config edits, physics presets and tabl
 inspected without simulation (the simulated checks are tests/test_robots_sim.py)."""
 
 import dataclasses
-import json
 
 import pytest
 
@@ -176,10 +175,3 @@ def test_tables_say_which_results_are_on_converted_or_standin_assets(tmp_path):
     assert assets.task_table_notes("cartpole", ["cloud"]) == []
     lift = assets.task_table_notes("franka_lift", [])
     assert len(lift) == 1 and "Isaac-Lift-Franka" in lift[0] and "36-dim" in lift[0]
-    run = tmp_path / "run"
-    (run / "eval").mkdir(parents=True)
-    (run / "eval" / "go2_to_spot.json").write_text(json.dumps({"asset_source": {"kind": "offline-real"}}))
-    (run / "eval" / "ant_source.json").write_text(json.dumps({"asset_source": {"kind": "offline-standin"}}))
-    notes = assets.evaluation_notes([str(run), str(run)])
-    assert [n.split(":")[0] for n in notes] == ["ant_source", "go2_to_spot"]
-    assert "stand-in" in notes[0] and "converted" in notes[1]  # recorded under the old class names

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from benchmark.manifest import load
+from conftest import run_json
 from benchmark.store import RunDir, Store
 
 pytestmark = pytest.mark.sim
@@ -39,7 +40,7 @@ def _sweep(manifest: Path, out: Path, *extra: str) -> subprocess.Popen:
 
 
 def _attempts(run: RunDir) -> list[dict]:
-    return run.read_meta()["attempts"]
+    return run_json(run)["attempts"]
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_sigkill_mid_sweep_then_rerun_finishes_each_run_exactly_once(tmp_path, m
     first, second = (Store(out).run(spec.run_id) for spec in load(str(manifest)).runs)
     proc = _sweep(manifest, out)
     deadline = time.monotonic() + 600
-    while not (second.read_meta() or {}).get("env"):  # the second run is training
+    while not second.meta_path.exists() or not run_json(second).get("env"):  # the second run is training
         assert proc.poll() is None, proc.stdout.read()
         assert time.monotonic() < deadline
         time.sleep(0.5)
@@ -79,11 +80,11 @@ def test_sigkill_mid_sweep_then_rerun_finishes_each_run_exactly_once(tmp_path, m
     table = pd.read_csv(out / "tiny" / "results.csv")
     assert sorted(table["run_id"]) == sorted([first.path.name, second.path.name])
 
-    before = [json.dumps(run.read_meta()) for run in (first, second)]
+    before = [json.dumps(run_json(run)) for run in (first, second)]
     again = _sweep(manifest, out)
     log = again.communicate(timeout=300)[0]
     assert again.returncode == 0 and "start" not in log and "resume" not in log
-    assert [json.dumps(run.read_meta()) for run in (first, second)] == before
+    assert [json.dumps(run_json(run)) for run in (first, second)] == before
 
 
 def test_a_local_sweep_and_a_ray_sweep_at_once_on_one_store_train_each_run_once(tmp_path, manifest, ray_cluster):

@@ -4,8 +4,15 @@ import json
 import multiprocessing
 import time
 
-from benchmark.store import MetricsWriter, RunDir
+from benchmark.record import RunRecord, Status
 from benchmark.spec import RunSpec
+from benchmark.store import MetricsWriter, RunDir
+
+
+def record(status: Status) -> RunRecord:
+    out = RunSpec.create(task="cartpole", algo="ppo", seed=0).initial_record()
+    out.status = status
+    return out
 
 
 def test_run_id_is_stable_and_depends_on_what_changes_results():
@@ -27,11 +34,11 @@ def test_defaults_come_from_the_registry():
 def test_status_lifecycle(tmp_path):
     run = RunDir(tmp_path / "r")
     assert run.status() == "new"
-    run.write_meta({"status": "running"})
+    run.write_record(record(Status.RUNNING))
     assert run.status() == "interrupted"  # nobody holds the lock
     with run.lock():
         assert run.status() == "running"
-    run.write_meta({"status": "finished"})
+    run.write_record(record(Status.FINISHED))
     assert run.status() == "finished"
     assert json.loads((tmp_path / "r" / "run.json").read_text())["status"] == "finished"
     assert not list((tmp_path / "r").glob(".*.tmp-*"))
@@ -45,7 +52,7 @@ def _hold(path, ready):
 
 def test_lock_of_a_live_process_is_seen_and_dies_with_it(tmp_path):
     run = RunDir(tmp_path / "r")
-    run.write_meta({"status": "running"})
+    run.write_record(record(Status.RUNNING))
     ready = multiprocessing.Event()
     proc = multiprocessing.Process(target=_hold, args=(run.path, ready))
     proc.start()
@@ -70,12 +77,37 @@ def test_checkpoints_keep_the_newest_two_and_the_replay_memory_of_the_newest_onl
 
 def test_a_run_held_by_a_live_process_is_running_whatever_run_json_says(tmp_path):
     run = RunDir(tmp_path / "r")
-    assert run.create_meta({"status": "planned"}) and not run.create_meta({"status": "other"})
-    assert run.read_meta() == {"status": "planned"} and run.status() == "new"
+    assert run.create_record(record(Status.PLANNED)) and not run.create_record(record(Status.FINISHED))
+    assert run.read_record() == record(Status.PLANNED) and run.status() == "new"
     with run.lock():  # another sweep's training process has just taken it
         assert run.status() == "running"
     run.meta_path.write_text('{"status": "runn')
     assert run.status() == "damaged" and run.meta_problem().startswith("JSONDecodeError")
+    run.meta_path.write_text('{"status": "running"}')  # JSON, but not a run record
+    assert run.status() == "damaged" and run.meta_problem().startswith("not a run record")
+
+
+def test_a_record_reads_back_as_written_and_old_files_still_load(tmp_path):
+    """Every run.json written before the typed record (a v1 file as benchmark.train wrote it at
+    commit 305ff07) loads; an unknown key is kept and written back; the JSON is the same shape."""
+    old = {"run_id": "cartpole-ppo-n64-s0-abc", "status": "finished",
+           "spec": {"task": "cartpole", "algo": "ppo", "num_envs": 64, "seed": 0, "timesteps": 32, "overrides": {},
+                    "eval_episodes": 64},
+           "task": {"name": "cartpole"}, "algo": "ppo", "seed": 0, "num_envs": 64, "timesteps": 32,
+           "total_env_steps": 2048, "agent_config": {"values": {}, "sources": {}}, "profile": "review",
+           "attempts": [{"started_at": "t0", "device": "cpu", "compile": {"mode": "auto", "compiled": False},
+                         "resumed_from_timestep": 0, "ended_at": "t1", "status": "finished", "note": "kept"}],
+           "final_eval": {"episodes": 64, "return_mean": 4.5, "return_std": 0.1, "length_mean": 300.0,
+                          "policy": "mean"}, "a_later_key": [1, 2], "ended_at": "t1"}
+    run = RunDir(tmp_path / "r")
+    run.path.mkdir()
+    run.meta_path.write_text(json.dumps(old))
+    loaded = run.read_record()
+    assert loaded.status == Status.FINISHED and loaded.spec.timesteps == 32 and loaded.spec.revision is None
+    assert loaded.final_eval.return_mean == 4.5 and loaded.attempts[0].status == Status.FINISHED
+    assert loaded.attempts[0].extra == {"note": "kept"} and loaded.extra == {"a_later_key": [1, 2]}
+    assert loaded.to_json() == old  # nothing lost or added, every key back
+    assert RunSpec.from_record(loaded).run_id.startswith("cartpole-ppo-n64-s0-")
 
 
 def test_metrics_header_widens_and_resume_truncates(tmp_path):

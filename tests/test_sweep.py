@@ -16,7 +16,9 @@ from benchmark import run as sweep
 from tasks.errors import UserError
 from benchmark.launchers import LocalLauncher
 from benchmark.manifest import load
+from benchmark.record import RunRecord
 from benchmark.spec import RunSpec
+from conftest import run_json
 
 
 def test_shipped_manifests_expand_to_the_reviews_experiments():
@@ -61,7 +63,7 @@ def test_a_revision_1_run_keeps_its_id_and_its_record_reads_back_as_it_ran():
                          "overrides": {}, "eval_episodes": 1024},
                 "agent_config": {"values": {"observation_normalization": True, "activation": "elu",
                                             "diffusion_steps": 100}}}
-    spec = RunSpec.from_meta(old_meta)
+    spec = RunSpec.from_record(RunRecord.from_json({"run_id": "x", "status": "finished", **old_meta}))
     assert spec.revision == 1 and spec.run_id == "cartpole-dipo-n1024-s0-e806b89c8a"
     cfg = spec.config.config
     assert (cfg.observation_normalization, cfg.init, cfg.gradient_steps_per, cfg.action_write_back) == \
@@ -81,7 +83,7 @@ def test_an_override_equal_to_the_default_is_the_same_run():
 def test_a_spec_and_its_config_are_rebuilt_from_what_run_json_records():
     spec = RunSpec.create(task="ant", algo="genpo", num_envs=64, seed=1,
                           overrides={"diffusion_steps": 10, "actor_lr": 0.001})
-    rebuilt = RunSpec.from_meta(json.loads(json.dumps(spec.initial_meta())))
+    rebuilt = RunSpec.from_record(RunRecord.from_json(json.loads(json.dumps(spec.initial_record().to_json()))))
     assert rebuilt == spec and rebuilt.run_id == spec.run_id
     assert rebuilt.config == spec.config  # the typed config, read back as data, with its sources
 
@@ -98,14 +100,14 @@ def test_a_planned_run_hands_its_spec_and_config_to_the_training_process_as_data
                         "--no-progress"]
     assert job.state() == "new" and not run.path.exists()  # planning writes nothing until the job starts
     job.prepare()
-    meta = run.read_meta()
+    meta = run_json(run)
     assert meta["status"] == "planned" and job.state() == "new"
     assert meta["agent_config"]["values"]["diffusion_steps"] == 10
     assert meta["agent_config"]["sources"]["diffusion_steps"] == "override"
     read_back = planned_spec(run)
     assert read_back == spec and read_back.config == spec.config
     job.prepare()  # a second sweep (or a resume) leaves the planned run as it is
-    assert run.read_meta() == meta
+    assert run_json(run) == meta
 
 
 def test_filters_select_by_field_and_by_resolved_grid_value():

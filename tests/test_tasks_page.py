@@ -7,6 +7,7 @@ import math
 import pandas as pd
 
 from analysis import tasks_page
+from benchmark.record import Evaluation
 from benchmark.rsl_rl_reference import parse_log
 from benchmark.spec import RunSpec
 from benchmark.store import Store
@@ -19,11 +20,11 @@ def _run(store: Store, task: str, start: float, end: float, *, std: float = 1.0,
     files = [{"asset": "Isaac/x.usd", "robot": "robot", "source_kind": "equivalent",
               "source": {"package": "example-robot-data", "version": "6.0.0", "file": "robots/x.urdf"}},
              {"asset": "Isaac/plane.usda", "robot": "ground_plane", "source_kind": "generated", "source": {}}]
-    meta = {**spec.initial_meta(), "status": "finished", "env": {"obs_dim": 48, "act_dim": 12},
+    meta = {**spec.initial_record().to_json(), "status": "finished", "env": {"obs_dim": 48, "act_dim": 12},
             "asset_source": {"kind": "equivalent", "files": files, "config_edits": ["actuators: LSTM -> DC motor"]},
             "start_eval": {"return_mean": start, "return_std": std, "episodes": episodes},
             "final_eval": {"return_mean": end, "return_std": std, "episodes": episodes}}
-    run.meta_path.write_text(json.dumps(meta))
+    run.meta_path.write_text(json.dumps(meta))  # as benchmark.train leaves it
     pd.DataFrame({"timestep": [16, 32, 48], "env_steps": [256, 512, 768], "wall_time_s": [10.0, 12.0, 14.0],
                   "return_mean": [-1.0, 0.0, 0.5]}).to_csv(run.metrics_path, index=False)
     return spec
@@ -53,9 +54,9 @@ def test_the_page_shows_classes_dimensions_speed_and_whether_the_return_rose(tmp
 
 
 def test_a_rise_must_exceed_twice_the_combined_standard_error():
-    start = {"return_mean": 0.0, "return_std": 1.0, "episodes": 100}  # standard error 0.1 each
-    assert tasks_page.rises(start, {"return_mean": 0.3, "return_std": 1.0, "episodes": 100})  # 0.3 > 2 x 0.141
-    assert not tasks_page.rises(start, {"return_mean": 0.25, "return_std": 1.0, "episodes": 100})
+    start = Evaluation(episodes=100, return_mean=0.0, return_std=1.0)  # standard error 0.1 each
+    assert tasks_page.rises(start, Evaluation(episodes=100, return_mean=0.3, return_std=1.0))  # 0.3 > 2 x 0.141
+    assert not tasks_page.rises(start, Evaluation(episodes=100, return_mean=0.25, return_std=1.0))
     assert tasks_page.rises(start, None) is None
     assert math.isclose(2 * math.sqrt(0.01 + 0.01), 0.2828, abs_tol=1e-4)
 
