@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 
+from tasks.robots import usd_edit
 from tasks.robots.recipe import (GENERATED, SAME_MODEL, STAND_IN, AssetBuild, BuildContext, Expect, Generated,
                                  InstalledFile)
 from tasks.robots.simcheck import Check, steps_finite
@@ -62,22 +63,6 @@ def make_ground_plane(ctx: BuildContext) -> list[str]:
     return ["a 100 m x 100 m collision plane and the grid material a task may tint; NVIDIA's file also draws the grid"]
 
 
-def retarget(layer, old: str, new: str) -> None:
-    """Point every relationship target under ``old`` at the same place under ``new``."""
-    from pxr import Sdf  # noqa: PLC0415
-
-    def visit(path):
-        spec = layer.GetObjectAtPath(path)
-        if isinstance(spec, Sdf.RelationshipSpec):
-            items = list(spec.targetPathList.GetAddedOrExplicitItems())
-            fixed = [Sdf.Path(str(p).replace(old, new, 1)) if str(p).startswith(old) else p for p in items]
-            if fixed != items:
-                spec.targetPathList.ClearEdits()
-                spec.targetPathList.explicitItems = fixed
-
-    layer.Traverse(Sdf.Path.absoluteRootPath, visit)
-
-
 def extract_prim(stage_file, prim: str, dest, prototypes=lambda name: name.startswith("Flattened_Prototype_")) -> None:
     """Copy ``prim`` of a flattened stage file (and the root prims ``prototypes`` selects, which it
     references) into a new layer, re-rooted as its default prim at the origin."""
@@ -93,7 +78,8 @@ def extract_prim(stage_file, prim: str, dest, prototypes=lambda name: name.start
         if prototypes(root_prim.name):
             Sdf.CopySpec(src, root_prim.path, out, root_prim.path)
     Sdf.CopySpec(src, path, out, Sdf.Path(f"/{name}"))
-    retarget(out, prim, f"/{name}")  # CopySpec leaves relationship targets that pointed into the env
+    # CopySpec leaves relationship targets that pointed into the env
+    usd_edit.retarget_relationships(out, {path: Sdf.Path(f"/{name}")})
     translate = out.GetPrimAtPath(f"/{name}").GetAttributeAtPath(f"/{name}.xformOp:translate")
     if translate is not None:
         translate.default = (0.0, 0.0, 0.0)

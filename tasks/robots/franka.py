@@ -139,30 +139,6 @@ _FINGER_DRIVE = (100.0, 10.0, 100.0)  # N/m, N s/m, N: Menagerie's tendon actuat
 # Franka
 # ---------------------------------------------------------------------------------------------
 
-def _retarget(layer, moves: dict) -> None:
-    """Point every relationship target under an old path at the same place under its new path."""
-    from pxr import Sdf  # noqa: PLC0415
-
-    olds = sorted(moves, key=lambda p: -p.pathElementCount)
-
-    def fix(path):
-        for old in olds:
-            if path.HasPrefix(old):
-                return path.ReplacePrefix(old, moves[old])
-        return path
-
-    def visit(path):
-        spec = layer.GetObjectAtPath(path)
-        if isinstance(spec, Sdf.RelationshipSpec):
-            items = list(spec.targetPathList.GetAddedOrExplicitItems())
-            fixed = [fix(p) for p in items]
-            if fixed != items:
-                spec.targetPathList.ClearEdits()
-                spec.targetPathList.explicitItems = fixed
-
-    layer.Traverse(Sdf.Path.absoluteRootPath, visit)
-
-
 def rename_in_place(stage, names: dict[str, str]) -> dict[str, str]:
     """Rename rigid bodies and joints whose name is in ``names`` where they are (the nesting is
     kept), and point every relationship at the new paths; other prims (visual meshes named after
@@ -184,7 +160,7 @@ def rename_in_place(stage, names: dict[str, str]) -> dict[str, str]:
     # rename the specs deepest first, so the paths still to rename stay valid
     for path in sorted(chosen, key=lambda p: -p.pathElementCount):
         layer.GetPrimAtPath(path).name = names[path.name]
-    _retarget(layer, moves)
+    usd_edit.retarget_relationships(layer, moves)
     return {str(o): str(n) for o, n in moves.items()}
 
 

@@ -59,7 +59,7 @@ def remove_prims(stage, predicate) -> list[str]:
     return [str(p) for p in removed]
 
 
-def _retarget_relationships(layer, moves: dict) -> None:
+def retarget_relationships(layer, moves: dict) -> None:
     """Point every relationship target under an old path at the same place under its new path."""
     from pxr import Sdf  # noqa: PLC0415
 
@@ -103,7 +103,7 @@ def relink(stage, rename: dict[str, str] | None = None) -> dict[str, str]:
     for old, new in joint_moves.items():
         Sdf.CopySpec(layer, old, layer, new)
         _remove_spec(layer, old)
-    _retarget_relationships(layer, joint_moves)
+    retarget_relationships(layer, joint_moves)
     # 2. where each body goes, and its pose relative to the robot root
     cache = UsdGeom.XformCache()
     bodies = [p for p in Usd.PrimRange(root) if p.HasAPI(UsdPhysics.RigidBodyAPI)]
@@ -123,7 +123,7 @@ def relink(stage, rename: dict[str, str] | None = None) -> dict[str, str]:
     if clashes:
         raise ValueError(f"moving links would overwrite existing prims: {clashes}")
     # 3. every relationship (joint bodies, filtered pairs, ...) points at the final places first
-    _retarget_relationships(layer, moves)
+    retarget_relationships(layer, moves)
     # 4. copy each body with its subtree under a temporary name, drop the nested bodies from each
     #    copy (each has its own), delete the originals, then give the copies their final names
     tmp = {old: root.GetPath().AppendChild(f"__relink_{i}") for i, old in enumerate(moves)}
