@@ -142,7 +142,7 @@ def test_train_and_evaluate_a_tiny_ant_run(cli, tmp_path):
             "--num-envs", "4", "--threads", "1", "--assets", "local", "--episode-length-s", "1"]
     result = cli(*args)
     assert result.returncode == 0, result.stderr[-3000:]
-    data = run.read_scenario_eval("ant_to_shifted")
+    data = run.read_scenario_eval("ant_to_shifted").to_json()
     assert {k: data[k] for k in ("scenario", "source_task", "status", "episodes", "max_episode_steps")} == {
         "scenario": "ant_to_shifted", "source_task": "ant_rough", "status": "finished", "episodes": 4,
         "max_episode_steps": 50}

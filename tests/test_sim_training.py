@@ -21,31 +21,41 @@ def _train(cli, run_dir, algo, *extra):
                "--run-dir", str(run_dir), "--no-progress", *extra)
 
 
+PPO_STEPS = ("--num-envs", "1024", "--timesteps", "1440", "--start-eval-episodes", "1024")
+
+
 def test_ppo_learns_cartpole_and_a_rerun_does_nothing(cli, tmp_path):
+    """PPO on the review's Table 11 settings, judged on 1024 evaluation episodes before and after.
+
+    Measured here (seeds 0 and 1; seed 0 identical at 1 and 2 threads): untrained -8.30 and -1.10,
+    after 1440 steps 4.82 +- 0.63 and 4.92 +- 0.27 against the bar of 4.0 (20 % margin); at 1120
+    steps seed 0 reached 4.56, so the budget is past the point where the curve flattens. The review
+    reports 4.72 +- 0.06 (Table 4); Isaac Lab's own rsl-rl reaches ~4.9 here."""
     run_dir = tmp_path / "ppo"
-    result = _train(cli, run_dir, "ppo", "--num-envs", "1024", "--timesteps", "1120")  # solved by ~960 here
+    result = _train(cli, run_dir, "ppo", *PPO_STEPS)
     assert result.returncode == 0, result.stdout + result.stderr
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "finished"
-    # the review reports 4.72 +- 0.06 (Table 4); Isaac Lab's rsl-rl reaches ~4.9 here
     assert meta["final_eval"]["return_mean"] >= 4.0
-    assert meta["final_eval"]["episodes"] == 1024
+    assert meta["start_eval"]["return_mean"] < meta["final_eval"]["return_mean"] - 3.0  # learnt, not a lucky seed
+    assert meta["final_eval"]["episodes"] == meta["start_eval"]["episodes"] == 1024
     assert meta["task"]["isaaclab_id"] == "Isaac-Cartpole-Direct" and meta["device"] == "cpu"
-    assert meta["asset_source"]["kind"] in ("offline-standin", "cloud", "user")
+    assert meta["asset_source"]["kind"] in ("same-model", "cloud", "user")
     assert meta["physics"]["preset"] == "newton_mjwarp" and meta["physics"]["manager"] == "NewtonCfg"
     assert meta["versions"]["isaaclab"] == "3.0.0" and meta["versions"]["skrl"] == "2.1.1"
     assert meta["agent_config"]["values"]["rollouts"] == 16
     assert meta["created_at"] and meta["ended_at"] and meta["attempts"][0]["started_at"]
     metrics = pd.read_csv(run_dir / "metrics.csv")
-    assert metrics["timestep"].tolist() == list(range(16, 1121, 16))
-    assert metrics["env_steps"].iloc[-1] == 1120 * 1024
+    assert metrics["timestep"].tolist() == list(range(16, 1441, 16))
+    assert metrics["env_steps"].iloc[-1] == 1440 * 1024
     assert metrics[["loss_policy_loss", "loss_value_loss"]].notna().all().all()
     assert list((run_dir / "tb").glob("events.out.tfevents.*"))
-    assert (run_dir / "checkpoints" / "ckpt_1120.pt").exists()
+    assert (run_dir / "checkpoints" / "ckpt_1440.pt").exists()
     assert len(json.loads((run_dir / "eval.json").read_text())["returns"]) == 1024
+    assert len(json.loads((run_dir / "eval_start.json").read_text())["returns"]) == 1024
 
     before = (run_dir / "run.json").read_text()
-    again = _train(cli, run_dir, "ppo", "--num-envs", "1024", "--timesteps", "1120")
+    again = _train(cli, run_dir, "ppo", *PPO_STEPS)
     assert again.returncode == 0 and "already finished, nothing to do" in again.stdout
     assert (run_dir / "run.json").read_text() == before
 
@@ -122,12 +132,16 @@ def test_injected_nan_ends_the_run_as_diverged_with_metrics_kept(cli, tmp_path):
 
 
 def test_genpo_learns_cartpole(cli, tmp_path):
+    """GenPO at the review's Table 11 settings (K = 5), 640 vectorized steps of 1024 environments.
+
+    Measured here (seed 0, identical at 1 and 2 threads): 4.90 +- 0.26 over 1024 evaluation episodes
+    against the bar of 3.0 (63 % margin); the review reports 3.79 +- 1.45 (Table 4)."""
     run_dir = tmp_path / "genpo"
     result = _train(cli, run_dir, "genpo", "--num-envs", "1024", "--timesteps", "640")  # solved by ~450 here
     assert result.returncode == 0, result.stdout + result.stderr
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "finished"
-    assert meta["final_eval"]["return_mean"] >= 3.0  # the review: 3.79 +- 1.45 (Table 4)
+    assert meta["final_eval"]["return_mean"] >= 3.0
     assert meta["agent_config"]["values"]["diffusion_steps"] == 5
     metrics = pd.read_csv(run_dir / "metrics.csv")
     assert metrics["loss_compression_loss"].notna().all()
