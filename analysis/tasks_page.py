@@ -10,8 +10,9 @@ action dimensions as built beside the review's (Table 3), the training speed on 
 untrained policy (``eval_start.json``) and of the trained one (``eval.json``), and Isaac Lab's own
 rsl-rl PPO at the same budget (:mod:`benchmark.rsl_rl_reference`) where it runs. A return *rises*
 when the end's mean exceeds the start's by more than twice their combined standard error
-(population std over the evaluation episodes, divided by the square root of their number); a task
-whose return does not rise says so, with what was found (:data:`FINDINGS`).
+(population std over the evaluation episodes, divided by the square root of their number), and is
+marked when its episodes became under half as long (a robot that falls sooner sums fewer per-step
+penalties); a task whose return does not rise says so, with what was found (:data:`FINDINGS`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tasks.errors import cli_main
 from tasks.registry import get_task
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "tasks.md"
+REVIEW_ENVS = 1024  # the review's environments per run (Table 4), task_diversity.yaml's num_envs
 
 # What the runs and the checks showed, per task, in words (kept beside the numbers they explain).
 FINDINGS: dict[str, str] = {}
@@ -40,7 +42,12 @@ def _fmt(value, digits: int = 2) -> str:
 
 
 def _mean_std(evaluation: Evaluation | None) -> str:
-    return f"{evaluation.return_mean:.2f} ± {evaluation.return_std:.2f}" if evaluation else "-"
+    """``mean ± std (length)``: the mean episode length beside the return, since a shorter episode
+    also sums fewer per-step penalties (a robot that falls sooner can score higher)."""
+    if not evaluation:
+        return "-"
+    length = f" ({evaluation.length_mean:,.0f} steps)" if evaluation.length_mean is not None else ""
+    return f"{evaluation.return_mean:.2f} ± {evaluation.return_std:.2f}{length}"
 
 
 def rises(start: Evaluation | None, end: Evaluation | None) -> bool | None:
@@ -50,6 +57,15 @@ def rises(start: Evaluation | None, end: Evaluation | None) -> bool | None:
         return None
     error = math.sqrt(start.return_std ** 2 / start.episodes + end.return_std ** 2 / end.episodes)
     return end.return_mean - start.return_mean > 2 * error
+
+
+def verdict(start: Evaluation | None, end: Evaluation | None) -> str:
+    """The page's "rises" cell: yes, **no** or -; a rise whose episodes became less than half as long
+    says so, since falling sooner also sums fewer per-step penalties."""
+    rose = rises(start, end)
+    if rose and start.length_mean and end.length_mean is not None and end.length_mean < start.length_mean / 2:
+        return "yes, but episodes under half as long"
+    return {True: "yes", False: "**no**", None: "-"}[rose]
 
 
 def speed(run: RunDir) -> float | None:
@@ -77,6 +93,7 @@ def task_row(store: Store, spec) -> dict:
             "edits": assets.get("config_edits") or [], "obs": env.get("obs_dim"), "act": env.get("act_dim"),
             "start": record.start_eval if record else None, "end": record.final_eval if record else None,
             "speed": speed(run), "train_return": float(rows[-1]["return_mean"]) if rows else None,
+            "threads": ((record.determinism or {}).get("torch_threads") if record else None),
             "reference": reference}
 
 
@@ -104,32 +121,38 @@ def render(rows: list[dict], experiment: str) -> str:
     if notes:
         out += [""] + [f"- {t.paper_name}: {note}" for t, note in notes]
     out += ["", "## Learning at a CPU budget", "",
-            "| task | envs | env steps | env-steps/s | eval return, untrained | eval return, trained | rises | "
-            "training return, last | rsl-rl: training return, last | rsl-rl env-steps/s |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "| task | envs | env steps | of the review-scale budget | env-steps/s | eval return, untrained | "
+            "eval return, trained | rises | training return, last | rsl-rl: training return, last | "
+            "rsl-rl env-steps/s |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         spec, start, end, ref = r["spec"], r["start"], r["end"], r["reference"] or {}
-        verdict = {True: "yes", False: "**no**", None: "-"}[rises(start, end)]
         if ref.get("status") == "finished":
             theirs, their_speed = _fmt(ref["final_mean_reward"]), _fmt(ref["env_steps_per_s"], 0)
         else:
             theirs, their_speed = ref.get("status", "not run"), "-"
-        out.append(f"| {r['task'].paper_name} | {spec.num_envs} | {spec.num_envs * spec.timesteps:,} | "
-                   f"{_fmt(r['speed'], 0)} | {_mean_std(start)} | {_mean_std(end)} | {verdict} | {_fmt(r['train_return'])} | "
+        share = spec.num_envs * spec.timesteps / (REVIEW_ENVS * r["task"].default_timesteps)
+        out.append(f"| {r['task'].paper_name} | {spec.num_envs} | {spec.num_envs * spec.timesteps:,} | {share:.2%} | "
+                   f"{_fmt(r['speed'], 0)} | {_mean_std(start)} | {_mean_std(end)} | {verdict(start, end)} | {_fmt(r['train_return'])} | "
                    f"{theirs} | {their_speed} |")
-    out += ["", "Eval returns: mean ± population std over the evaluation episodes of the evaluation policy (the "
-            "Gaussian's mean action); training returns: the episodes that ended in the last log interval, under "
-            "the exploring policy, as rsl-rl's \"Mean reward\" is; rsl-rl: the task's own rsl-rl configuration "
-            "(its network and rollout settings), the same environments and environment steps.", ""]
-    found = [(r["task"], FINDINGS.get(r["task"].name)) for r in rows]
-    if any(text for _, text in found) or any(r["reference"] and r["reference"].get("reason") for r in rows):
+    threads = sorted({r["threads"] for r in rows if r["threads"]})
+    out += ["", f"- Torch threads per run (`run.json`): {', '.join(map(str, threads)) or '-'}. Env-steps/s: the training "
+            "steps after the first log row over their wall time (the simulator's start excluded).",
+            f"- Review-scale budget: {REVIEW_ENVS} environments x the task's default steps (`tasks/tasks.csv`: Isaac "
+            "Lab's rsl-rl iterations for the task x the review's rollouts), as `experiments/task_diversity.yaml` runs it.",
+            "- Eval returns: mean ± population std over the evaluation episodes of the evaluation policy (the Gaussian's "
+            "mean action), the mean episode length in parentheses: where a fall ends an episode, a higher return can "
+            "mean a shorter episode (fewer per-step penalties summed), not a better policy.",
+            "- Training returns: the episodes that ended in the last log interval, under the exploring policy, as "
+            "rsl-rl's \"Mean reward\" is; rsl-rl: the task's own rsl-rl configuration (its network and rollout "
+            "settings), the same environments and environment steps; \"not run\" where no reference file exists.", ""]
+    found = [(r["task"], FINDINGS.get(r["task"].name), (r["reference"] or {}).get("reason")) for r in rows]
+    if any(text or reason for _, text, reason in found):
         out += ["## What was found", ""]
-        for r in rows:
-            text = FINDINGS.get(r["task"].name)
-            reason = (r["reference"] or {}).get("reason")
+        for task, text, reason in found:
             if text or reason:
-                out.append(f"- **{r['task'].paper_name}**: " + " ".join(x for x in (text, reason and
-                           f"rsl-rl not run: {reason}.") if x))
+                parts = [text] if text else []
+                parts += [f"rsl-rl not run: {reason}."] if reason else []
+                out.append(f"- **{task.paper_name}**: " + " ".join(parts))
         out.append("")
     return "\n".join(out)
 

@@ -23,7 +23,7 @@ def _run(store: Store, task: str, start: float, end: float, *, std: float = 1.0,
     meta = {**spec.initial_record().to_json(), "status": "finished", "env": {"obs_dim": 48, "act_dim": 12},
             "asset_source": {"kind": "equivalent", "files": files, "config_edits": ["actuators: LSTM -> DC motor"]},
             "start_eval": {"return_mean": start, "return_std": std, "episodes": episodes},
-            "final_eval": {"return_mean": end, "return_std": std, "episodes": episodes}}
+            "final_eval": {"return_mean": end, "return_std": std, "episodes": episodes, "length_mean": 1000.0}}
     run.meta_path.write_text(json.dumps(meta))  # as benchmark.train leaves it
     pd.DataFrame({"timestep": [16, 32, 48], "env_steps": [256, 512, 768], "wall_time_s": [10.0, 12.0, 14.0],
                   "return_mean": [-1.0, 0.0, 0.5]}).to_csv(run.metrics_path, index=False)
@@ -48,8 +48,10 @@ def test_the_page_shows_classes_dimensions_speed_and_whether_the_return_rose(tmp
     assert "| 48 / 48 | 12 / 12 |" in lines["| Anymal D Flat (`anymal_d_flat`)"]
     learning = [line for line in page.splitlines() if line.startswith("| Cartpole | ")][0]
     assert "| **no** |" in learning and "| 4.50 | 1,234 |" in learning  # rsl-rl beside it
+    assert "| 768 | 0.03% |" in learning  # 16 x 48 of 1024 x 2400 (Cartpole's default steps)
     anymal = [line for line in page.splitlines() if line.startswith("| Anymal D Flat | ")][0]
     assert "| yes |" in anymal and "not run" in anymal
+    assert "| 3.00 ± 1.00 (1,000 steps) |" in anymal  # the episode length beside the return
     assert "rsl-rl not run: the offline assets need config edits" in page
 
 
@@ -58,6 +60,10 @@ def test_a_rise_must_exceed_twice_the_combined_standard_error():
     assert tasks_page.rises(start, Evaluation(episodes=100, return_mean=0.3, return_std=1.0))  # 0.3 > 2 x 0.141
     assert not tasks_page.rises(start, Evaluation(episodes=100, return_mean=0.25, return_std=1.0))
     assert tasks_page.rises(start, None) is None
+    fell_sooner = Evaluation(episodes=100, return_mean=1.0, return_std=1.0, length_mean=17.0)
+    assert tasks_page.verdict(Evaluation(episodes=100, return_mean=0.0, return_std=1.0, length_mean=993.0),
+                              fell_sooner) == "yes, but episodes under half as long"
+    assert tasks_page.verdict(start, fell_sooner) == "yes"  # no length to compare with
     assert math.isclose(2 * math.sqrt(0.01 + 0.01), 0.2828, abs_tol=1e-4)
 
 
