@@ -27,7 +27,7 @@ PPO_STEPS = ("--num-envs", "1024", "--timesteps", "1440", "--start-eval-episodes
 def test_ppo_learns_cartpole_and_a_rerun_does_nothing(cli, tmp_path):
     """PPO on the review's Table 11 settings, judged on 1024 evaluation episodes before and after.
 
-    Measured here (seeds 0 and 1; seed 0 identical at 1 and 2 threads): untrained -8.30 and -1.10,
+    Measured here (seeds 0 and 1; seed 0 the same numbers at 1 and 2 threads): untrained -8.30 and -1.10,
     after 1440 steps 4.82 +- 0.63 and 4.92 +- 0.27 against the bar of 4.0 (20 % margin); at 1120
     steps seed 0 reached 4.56, so the budget is past the point where the curve flattens. The review
     reports 4.72 +- 0.06 (Table 4); Isaac Lab's own rsl-rl reaches ~4.9 here."""
