@@ -11,8 +11,10 @@ see :mod:`agents.diffusion.sampler`). What is compiled:
 
 ``compile`` is an execution option like the device (``--compile auto|on|off`` on the CLIs, recorded
 in each attempt of ``run.json``), not a setting of the algorithm: it does not enter the run id.
-``auto`` compiles where it was measured to pay (:data:`AUTO`: on CUDA; on the CPU here it did not,
-see the README's speed report). The optimizers are fused where torch offers it (CUDA).
+``auto`` compiles only where it was measured to pay (:data:`AUTO`): nowhere yet. On the CPU here it
+did not (the README's speed report); on CUDA it has not been measured, nor its equivalence checked
+there, so ``auto`` stays eager on CUDA until a GPU measurement says otherwise (``--compile on``).
+The optimizers are fused where torch offers it (CUDA).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 MODES = ("auto", "on", "off")  # torch is imported lazily: the command lines read MODES without it
-AUTO = {"cuda": True, "cpu": False}  # README, "Speed report": measured on the CPU; CUDA not yet
+AUTO = {"cuda": False, "cpu": False}  # README, "Speed report": measured on the CPU; CUDA not yet
 
 
 def use_compile(mode: str, device: str) -> bool:

@@ -272,7 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ray launcher: GPUs each run reserves (default: 1 on a cuda device, else 0)")
     p.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: the manifest's)")
     p.add_argument("--compile", default="auto", choices=COMPILE_MODES,
-                   help="compiled hot paths for every run (torch.compile): auto (CUDA), on, off")
+                   help="compiled hot paths for every run (torch.compile): auto (where measured faster: nowhere yet), on, off")
     p.add_argument("--retry-failed", action="store_true", help="run failed runs again (resuming them)")
     p.add_argument("--out", type=Path, default=DEFAULT_ROOT, help=f"results root (default: {DEFAULT_ROOT}/)")
     return p

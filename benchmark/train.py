@@ -224,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads (default: torch's choice; use 1 when several runs share the cores)")
     p.add_argument("--compile", default="auto", choices=COMPILE_MODES,
-                   help="compiled hot paths (torch.compile): auto (where measured faster: CUDA), on or off")
+                   help="compiled hot paths (torch.compile): auto (where measured faster: nowhere yet), on or off")
     p.add_argument("--no-progress", action="store_true")
     return p
 

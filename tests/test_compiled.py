@@ -141,7 +141,8 @@ def test_the_compiled_chain_gives_the_same_actions_for_the_same_noise():
 
 
 def test_auto_compiles_where_it_was_measured_to_pay():
-    assert execution.use_compile("auto", "cuda") is True and execution.use_compile("auto", "cpu") is False
+    # eager wherever compiling has not been measured to pay: the CPU (measured slower), CUDA (not measured)
+    assert execution.use_compile("auto", "cuda") is False and execution.use_compile("auto", "cpu") is False
     assert execution.use_compile("on", "cpu") and not execution.use_compile("off", "cuda")
     with pytest.raises(ValueError, match="valid: auto, on, off"):
         execution.use_compile("maybe", "cpu")
