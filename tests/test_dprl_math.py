@@ -306,3 +306,31 @@ def test_genpo_minibatch_losses_on_a_fixed_batch():
         assert torch.allclose(got["Loss / Compression loss"], (fresh[:, :2] - fresh[:, 2:]).norm(dim=-1).mean())
         total = got["Loss / Policy loss"] + 0.1 * new_logp.mean() + got["Loss / Value loss"] + 0.01 * got["Loss / Compression loss"]
         assert torch.allclose(got["total"], total, atol=1e-6)
+
+
+# --- target networks -------------------------------------------------------------------------------
+def _params(module: torch.nn.Module) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in module.parameters()]
+
+
+@pytest.mark.parametrize("algo", ["dipo", "qvpo", "dacer"])
+def test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates(algo):
+    """target <- target + tau (critic - target) after each update, with the configured tau (0.1 here,
+    so tau = 1 or a skipped update fails); DACER moves it only on the updates its policy_delay (2)
+    selects, as the original's delay_update does: update 0 moves it, update 1 leaves it."""
+    tau = 0.1
+    agent = _agent(algo, {"batch_size": 8, "diffusion_steps": 2, "random_timesteps": 0, "polyak": tau})
+    for _ in range(4):
+        agent.record_transition(observations=torch.randn(2, 3), states=None, actions=torch.rand(2, 2) * 2 - 1,
+                                rewards=torch.randn(2, 1), next_observations=torch.randn(2, 3), next_states=None,
+                                terminated=torch.zeros(2, 1, dtype=torch.bool),
+                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+    for update in range(2 if algo == "dacer" else 1):
+        before = _params(agent.target_critic)
+        agent.update(timestep=0, timesteps=10)
+        critic, after = _params(agent.critic), _params(agent.target_critic)
+        moves = algo != "dacer" or update % 2 == 0
+        for old, new, source in zip(before, after, critic):
+            expected = old + tau * (source - old) if moves else old
+            assert torch.allclose(new, expected, atol=1e-7), (algo, update)
+        assert any(not torch.equal(o, n) for o, n in zip(before, after)) == moves

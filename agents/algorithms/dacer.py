@@ -244,7 +244,9 @@ FIDELITY = Fidelity(
     repository="happy-yan/DACER-Diffusion-with-Online-RL at commit 848c1f2 (relax/algorithm/dacer.py, "
                "relax/network/dacer.py, relax/network/blocks.py, relax/utils/diffusion.py, scripts/train_mujoco.py), "
                "its README's command (Humanoid-v3)",
-    tests={"reward_scale": CHAIN + "test_off_policy_critic_reaches_the_chain_q",
+    tests={"polyak": MATH + "test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates",
+           "policy_delay": MATH + "test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates",
+           "reward_scale": CHAIN + "test_off_policy_critic_reaches_the_chain_q",
            "entropy_of": MATH + "test_dacer_entropy_sees_the_noise_alpha_sets",
            "entropy_estimator": MATH + "test_gmm_entropy_bound_and_monte_carlo",
            "alpha_update_every": MATH + "test_dacer_alpha_schedules",

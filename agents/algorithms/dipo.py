@@ -112,7 +112,8 @@ class DIPO(DiffusionOffPolicyAgent):
 _REPO = "BellmanTimeHut/DIPO"
 FIDELITY = Fidelity(
     repository=f"{_REPO} at commit c6d8d1b (agent/DiPo.py, agent/diffusion.py, agent/helpers.py, main.py)",
-    tests={"action_write_back": MATH + "test_dipo_writes_improved_actions_back_only_when_set",
+    tests={"polyak": MATH + "test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates",
+           "action_write_back": MATH + "test_dipo_writes_improved_actions_back_only_when_set",
            "init": PROFILES + "test_initialisation_schemes",
            "gradient_steps_per": PROFILES + "test_update_ratio_per_transition"},
     procedures=(

@@ -123,7 +123,8 @@ class QVPO(DiffusionOffPolicyAgent):
 FIDELITY = Fidelity(
     repository="wadx2019/qvpo at commit 40a1974 (agent/qvpo.py, agent/diffusion.py, agent/q_transform.py, main.py), "
                "run with its README's --weighted --aug",
-    tests={"entropy_weight": MATH + "test_qvpo_entropy_coefficient_decays_linearly_to_its_floor",
+    tests={"polyak": MATH + "test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates",
+           "entropy_weight": MATH + "test_qvpo_entropy_coefficient_decays_linearly_to_its_floor",
            "entropy_weight_final": MATH + "test_qvpo_entropy_coefficient_decays_linearly_to_its_floor",
            "init": PROFILES + "test_initialisation_schemes",
            "gradient_steps_per": PROFILES + "test_update_ratio_per_transition"},
