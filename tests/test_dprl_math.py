@@ -58,6 +58,18 @@ def test_dipo_action_gradient_raises_q_on_a_quadratic_critic():
     assert (improved - QuadraticCritic.target).norm(dim=-1).mean() < (start - QuadraticCritic.target).norm(dim=-1).mean()
 
 
+def test_dipo_first_action_step_is_the_action_learning_rate():
+    """A fresh Adam's first step moves each coordinate by lr x g / (|g| + eps): with the batch's
+    gradient clipped to norm 0.2 over 512 coordinates, |g| is at least ~3e-3 against eps 1e-5, so
+    each action moves by action_lr (0.03, Table 9) toward the quadratic critic's optimum, to 1 %."""
+    agent = _agent("dipo", {"action_gradient_steps": 1})
+    agent.critic = QuadraticCritic()
+    start = QuadraticCritic.target + torch.where(torch.rand(256, 2) < 0.5, -1.0, 1.0) * (0.1 + 0.3 * torch.rand(256, 2))
+    moved = agent.improve_actions(torch.zeros(256, 3), start) - start
+    toward = torch.sign(QuadraticCritic.target - start)
+    assert torch.allclose(moved, 0.03 * toward, rtol=1e-2, atol=0)
+
+
 def test_gmm_entropy_bound_and_monte_carlo():
     """Monte Carlo -mean log p matches the exact entropy; the original's bound (label entropy plus
     the components' entropies) is exact for one component and for far-apart modes, and above the

@@ -113,6 +113,7 @@ _REPO = "BellmanTimeHut/DIPO"
 FIDELITY = Fidelity(
     repository=f"{_REPO} at commit c6d8d1b (agent/DiPo.py, agent/diffusion.py, agent/helpers.py, main.py)",
     tests={"polyak": MATH + "test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates",
+           "action_lr": MATH + "test_dipo_first_action_step_is_the_action_learning_rate",
            "action_write_back": MATH + "test_dipo_writes_improved_actions_back_only_when_set",
            "init": PROFILES + "test_initialisation_schemes",
            "gradient_steps_per": PROFILES + "test_update_ratio_per_transition"},
