@@ -282,7 +282,8 @@ def test_genpo_learning_rate_rule():
 
 def test_genpo_minibatch_losses_on_a_fixed_batch():
     """The clipped surrogate, both value losses, the compression and entropy terms and the KL
-    estimates against their formulas on a fixed batch."""
+    estimates against their formulas on a fixed batch, and the total's gradient against theirs (a
+    detached compression loss, whose coefficient then changes nothing, fails here)."""
     torch.manual_seed(0)
     for value_loss in ("max_clipped", "clipped"):
         agent = build_agent("genpo", resolve_config("genpo", get_task("cartpole"), {"value_loss": value_loss,
@@ -318,6 +319,13 @@ def test_genpo_minibatch_losses_on_a_fixed_batch():
         assert torch.allclose(got["Loss / Compression loss"], (fresh[:, :2] - fresh[:, 2:]).norm(dim=-1).mean())
         total = got["Loss / Policy loss"] + 0.1 * new_logp.mean() + got["Loss / Value loss"] + 0.01 * got["Loss / Compression loss"]
         assert torch.allclose(got["total"], total, atol=1e-6)
+        # and every term reaches the parameters: the total's gradient is that of the formulas built here
+        by_hand = (-(adv * surrogate).mean() + 0.1 * new_logp.mean() + agent.config.value_loss_coef * err.mean()
+                   + 0.01 * (fresh[:, :2] - fresh[:, 2:]).norm(dim=-1).mean())
+        params = [*agent.flow.velocity.parameters(), *agent.value.net.parameters()]
+        for theirs, ours in zip(torch.autograd.grad(got["total"], params, retain_graph=True),
+                                torch.autograd.grad(by_hand, params)):
+            assert torch.allclose(theirs, ours, atol=1e-6)
 
 
 # --- target networks -------------------------------------------------------------------------------
