@@ -227,6 +227,45 @@ def test_dacer_entropy_sees_the_noise_alpha_sets():
         assert chain[1] == chain[0], (seed, chain)
 
 
+class _Captured(Exception):
+    pass
+
+
+def test_dacer_policy_step_climbs_the_critic():
+    """Eq. 22's policy loss is -Q(s, a_theta): a small gradient step on the loss the update hands to
+    the actor's optimizer raises the critic's value of the same chain samples (same noise), on a
+    quadratic critic Q = -||a - a*||^2; a flipped sign lowers it."""
+    agent = _agent("dacer", {"batch_size": 256, "diffusion_steps": 2, "random_timesteps": 0, "memory_size": 128})
+    for _ in range(128):
+        agent.record_transition(observations=torch.randn(2, 3), states=None, actions=torch.rand(2, 2) * 2 - 1,
+                                rewards=torch.zeros(2, 1), next_observations=torch.randn(2, 3), next_states=None,
+                                terminated=torch.zeros(2, 1, dtype=torch.bool),
+                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+    agent.critic = QuadraticCritic()
+    captured = {}
+
+    def capture(loss):
+        captured["loss"] = loss
+        raise _Captured
+
+    agent.step_actor = capture
+    with pytest.raises(_Captured):
+        agent.update(timestep=0, timesteps=10)  # update 0: a policy update
+    params = list(agent.actor.parameters())
+    grads = torch.autograd.grad(captured["loss"], params)
+    states = agent.memory.tensors_view["observations"][:256]
+
+    def value() -> float:
+        torch.manual_seed(7)
+        return agent.critic.min_q(states, agent.noisy(agent.sample_actions(agent.actor, states)[:, 0])).mean().item()
+
+    before = value()
+    with torch.no_grad():
+        for p, g in zip(params, grads):
+            p -= 1e-2 * g
+    assert value() > before
+
+
 def test_dacer_alpha_schedules():
     every_run_tenth = _agent("dacer")
     due = [t for t in range(100) if every_run_tenth.alpha_due(t, 100)]

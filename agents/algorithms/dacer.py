@@ -257,7 +257,7 @@ FIDELITY = Fidelity(
         Procedure("policy loss", "Eq. 22: -Q(s, a_theta), a_theta from the whole chain (BPTT)",
                   "-mean min(mu1, mu2) of the noisy, clipped chain action, through all K steps, with the critics "
                   "before this update's critic step; every 2nd update", "relax/algorithm/dacer.py policy_loss_fn",
-                  "the same", CHAIN + "test_off_policy_critic_reaches_the_chain_q"),
+                  "the same", MATH + "test_dacer_policy_step_climbs_the_critic"),
         Procedure("critic loss", "not stated (DSAC-T)", "distributional mean/std heads, 3-sigma clipped sampled "
                   "target from the target net with the smaller mean, b an EMA (0.005) of the batch-mean sigma",
                   "relax/algorithm/dacer.py q_loss_fn; relax/network/dacer.py q_evaluate",
