@@ -70,8 +70,25 @@ def _json(obj) -> dict[str, Any]:
     return out
 
 
+class _Record:
+    """``from_json``/``to_json`` of the records below: the keys a record knows become its fields
+    (:meth:`_convert` turns nested ones into their records), the others stay in ``extra``."""
+
+    @classmethod
+    def _convert(cls, known: dict) -> dict:
+        return known
+
+    @classmethod
+    def from_json(cls, data: dict):
+        known, extra = _split(cls, data)
+        return cls(**cls._convert(known), extra=extra)
+
+    def to_json(self) -> dict[str, Any]:
+        return _json(self)
+
+
 @dataclasses.dataclass
-class Identity:
+class Identity(_Record):
     """What the run id hashes (:meth:`benchmark.spec.RunSpec.identity`)."""
 
     task: str
@@ -85,17 +102,10 @@ class Identity:
     start_eval_episodes: int | None = None  # absent: none
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    @classmethod
-    def from_json(cls, data: dict) -> Identity:
-        known, extra = _split(cls, data)
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _json(self)
 
 
 @dataclasses.dataclass
-class Evaluation:
+class Evaluation(_Record):
     """An evaluation of the policy over whole episodes (:mod:`benchmark.policy_eval`), its summary."""
 
     episodes: int
@@ -107,17 +117,11 @@ class Evaluation:
 
     @classmethod
     def from_json(cls, data: dict | None) -> Evaluation | None:
-        if not data:
-            return None
-        known, extra = _split(cls, data)
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _json(self)
+        return super().from_json(data) if data else None
 
 
 @dataclasses.dataclass
-class Attempt:
+class Attempt(_Record):
     """One training process's go at the run."""
 
     started_at: str
@@ -133,18 +137,14 @@ class Attempt:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict) -> Attempt:
-        known, extra = _split(cls, data)
+    def _convert(cls, known: dict) -> dict:
         if known.get("status") is not None:
             known["status"] = Status(known["status"])
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _json(self)
+        return known
 
 
 @dataclasses.dataclass
-class RunRecord:
+class RunRecord(_Record):
     """``run.json``: the spec and resolved config (written when the run is planned), provenance,
     every attempt, the environment as built, the evaluations and the status (written last)."""
 
@@ -179,17 +179,13 @@ class RunRecord:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict) -> RunRecord:
-        known, extra = _split(cls, data)
+    def _convert(cls, known: dict) -> dict:
         known["status"] = Status(known.get("status", Status.PLANNED))
         known["spec"] = Identity.from_json(known["spec"])
         known["attempts"] = [Attempt.from_json(a) for a in known.get("attempts") or []]
         for key in ("start_eval", "final_eval"):
             known[key] = Evaluation.from_json(known.get(key))
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _json(self)
+        return known
 
     @property
     def asset_class(self) -> str | None:
@@ -201,7 +197,7 @@ class RunRecord:
 
 
 @dataclasses.dataclass
-class ScenarioEval:
+class ScenarioEval(_Record):
     """``eval/<scenario>.json``: a trained policy evaluated zero-shot on a scenario (:mod:`benchmark.evaluate`)."""
 
     scenario: str
@@ -218,13 +214,9 @@ class ScenarioEval:
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, data: dict) -> ScenarioEval:
-        known, extra = _split(cls, data)
+    def _convert(cls, known: dict) -> dict:
         known["status"] = Status(known["status"])
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _json(self)
+        return known
 
     @property
     def asset_class(self) -> str | None:
