@@ -24,7 +24,7 @@ from pathlib import Path
 
 from benchmark.manifest import load
 from benchmark.record import Evaluation
-from benchmark.store import DEFAULT_ROOT, RunDir, Store, write_text
+from benchmark.store import DEFAULT_ROOT, Store, write_text
 from tasks.errors import cli_main
 from tasks.registry import get_task
 
@@ -104,10 +104,9 @@ def verdict(start: Evaluation | None, end: Evaluation | None) -> str:
     return {True: "yes", False: "**no**", None: "-"}[rose]
 
 
-def speed(run: RunDir) -> float | None:
+def speed(rows: list[dict]) -> float | None:
     """Environment steps per second of training wall time after the first log row (which holds the
-    simulator's and the compiler's warm-up)."""
-    rows = run.read_metrics()
+    simulator's and the compiler's warm-up); ``rows``: the run's ``metrics.csv``."""
     if len(rows) < 2:
         return None
     steps = float(rows[-1]["env_steps"]) - float(rows[0]["env_steps"])
@@ -128,7 +127,7 @@ def task_row(store: Store, spec) -> dict:
             "files": [f for f in assets.get("files") or [] if f.get("source_kind") != "generated"],
             "edits": assets.get("config_edits") or [], "obs": env.get("obs_dim"), "act": env.get("act_dim"),
             "start": record.start_eval if record else None, "end": record.final_eval if record else None,
-            "speed": speed(run), "train_return": float(rows[-1]["return_mean"]) if rows else None,
+            "speed": speed(rows), "train_return": float(rows[-1]["return_mean"]) if rows else None,
             "threads": ((record.determinism or {}).get("torch_threads") if record else None),
             "reference": reference}
 
