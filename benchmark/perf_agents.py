@@ -40,6 +40,7 @@ from benchmark.store import DEFAULT_ROOT, write_figure, write_text
 from tasks.registry import get_task
 
 NUM_ENVS = 1024
+ROLLOUTS = 16  # the review's Table 11 on Ant
 COLUMNS = ["algo", "mode", "K", "envs", "act_ms", "control_hz", "update_ms", "inside_networks", "act_speedup",
            "update_speedup", "device"]
 
@@ -96,9 +97,9 @@ def _median_ms(fn, device: str, repeats: int) -> float:
     return 1e3 * statistics.median(_timed(fn, device) for _ in range(repeats))
 
 
-def build(algo: str, k: int | None, device: str, compiled: bool):
+def build(algo: str, k: int | None, device: str, compiled: bool, overrides: dict | None = None):
     task = get_task("ant")
-    cfg = catalogue.resolve_config(algo, task, {"diffusion_steps": k} if k is not None else {})
+    cfg = catalogue.resolve_config(algo, task, {**({"diffusion_steps": k} if k is not None else {}), **(overrides or {})})
     obs = gymnasium.spaces.Box(-np.inf, np.inf, (task.obs_dim,))
     act = gymnasium.spaces.Box(-np.inf, np.inf, (task.act_dim,))
     agent = catalogue.build_agent(algo, cfg, observation_space=obs, action_space=act, num_envs=NUM_ENVS,
@@ -139,11 +140,12 @@ def measure_act(algo, k, device, compiled, envs, repeats) -> float:
 
 def measure_update(algo, k, device, compiled, repeats) -> tuple[float, float | None]:
     """(ms per gradient step, share inside the networks or None when compiled)."""
-    agent, task = build(algo, k, device, compiled)
     on_policy = catalogue.get(algo).on_policy
-    if on_policy:  # the review's Ant minibatch: 16 rollouts x 1024 envs / 2; one epoch per timed update
-        agent.cfg.mini_batches, agent.cfg.learning_epochs = 2, 1
-        per_update = agent.cfg.mini_batches
+    # on-policy: the review's Ant minibatch, 16 rollouts x 1024 envs / 2; one epoch per timed update
+    agent, task = build(algo, k, device, compiled, {"rollouts": ROLLOUTS, "mini_batches": 2, "learning_epochs": 1}
+                        if on_policy else None)
+    if on_policy:
+        per_update = 2
     else:
         _record(agent, task, device, 8)
         per_update = 1
@@ -152,7 +154,7 @@ def measure_update(algo, k, device, compiled, repeats) -> tuple[float, float | N
     for _ in range(repeats + 1):
         if on_policy:
             agent.memory.reset()
-            _record(agent, task, device, agent.cfg.rollouts)
+            _record(agent, task, device, ROLLOUTS)
         if clock:
             clock.total = 0.0
         times.append(_timed(lambda: agent.update(timestep=10**6, timesteps=10**7), device) / per_update)
