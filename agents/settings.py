@@ -147,7 +147,8 @@ def original_values(cls: type) -> dict[str, Original]:
 
 
 # --- the review's Tables 10-12 ---------------------------------------------------------------------
-def _table(section: str, name: str, valid: Range, doc: str = "") -> Any:
+def table_setting(section: str, name: str, valid: Range, doc: str = "") -> Any:
+    """A setting whose default is the review's Tables 10-12 entry ``name`` for the run's task."""
     return setting(Review(section, name), valid=valid, doc=doc)
 
 
@@ -155,13 +156,13 @@ def _table(section: str, name: str, valid: Range, doc: str = "") -> Any:
 class CommonConfig:
     """The review's Table 10 (every algorithm) and what every agent shares."""
 
-    actor_lr: float = _table("common", "Learning rate (Actor)", POSITIVE,
+    actor_lr: float = table_setting("common", "Learning rate (Actor)", POSITIVE,
                              "actor learning rate (on-policy: of the one optimizer actor and critic share)")
-    actor_hidden: list[int] = _table("common", "Hidden layers (Actor)", AT_LEAST_ONE,
+    actor_hidden: list[int] = table_setting("common", "Hidden layers (Actor)", AT_LEAST_ONE,
                                      "actor (policy, denoiser, flow) hidden sizes")
-    critic_hidden: list[int] = _table("common", "Hidden layers (Critic)", AT_LEAST_ONE, "critic (Q or V) hidden sizes")
-    discount: float = _table("common", "Discount factor", DISCOUNT, "discount gamma")
-    grad_norm_clip: float = _table("common", "GradNorm clip", NON_NEGATIVE, "gradient-norm clip (0: none)")
+    critic_hidden: list[int] = table_setting("common", "Hidden layers (Critic)", AT_LEAST_ONE, "critic (Q or V) hidden sizes")
+    discount: float = table_setting("common", "Discount factor", DISCOUNT, "discount gamma")
+    grad_norm_clip: float = table_setting("common", "GradNorm clip", NON_NEGATIVE, "gradient-norm clip (0: none)")
     observation_normalization: bool = setting(
         True, f"{HARNESS} (Isaac Lab's skrl configs: RunningStandardScaler)",
         doc="running mean/std normalization of observations")
@@ -173,15 +174,15 @@ class OnPolicyConfig(CommonConfig):
     learning rate (skrl's PPO, rsl-rl's), so Table 10's critic learning rate has no effect here (it
     equals the actor's on every task) and is not a setting."""
 
-    rollouts: int = _table("on_policy", "Rollouts", AT_LEAST_ONE, "steps per environment between updates")
-    learning_epochs: int = _table("on_policy", "Learning epochs", AT_LEAST_ONE, "passes over each rollout")
-    mini_batches: int = _table("on_policy", "# of mini-batches", AT_LEAST_ONE, "minibatches per epoch")
-    gae_lambda: float = _table("on_policy", "GAE Smoothing Param.", UNIT, "GAE lambda")
-    desired_kl: float = _table("on_policy", "Desired KL", POSITIVE, "target of the KL-adaptive learning rate")
-    ratio_clip: float = _table("on_policy", "Surrogate clip", POSITIVE, "PPO ratio clip")
-    value_clip: float = _table("on_policy", "Value clip", NON_NEGATIVE, "0: no value clipping")
-    entropy_coef: float = _table("on_policy", "Entropy coefficient", NON_NEGATIVE, "entropy bonus weight")
-    value_loss_coef: float = _table("on_policy", "Value loss coefficient", NON_NEGATIVE, "value loss weight")
+    rollouts: int = table_setting("on_policy", "Rollouts", AT_LEAST_ONE, "steps per environment between updates")
+    learning_epochs: int = table_setting("on_policy", "Learning epochs", AT_LEAST_ONE, "passes over each rollout")
+    mini_batches: int = table_setting("on_policy", "# of mini-batches", AT_LEAST_ONE, "minibatches per epoch")
+    gae_lambda: float = table_setting("on_policy", "GAE Smoothing Param.", UNIT, "GAE lambda")
+    desired_kl: float = table_setting("on_policy", "Desired KL", POSITIVE, "target of the KL-adaptive learning rate")
+    ratio_clip: float = table_setting("on_policy", "Surrogate clip", POSITIVE, "PPO ratio clip")
+    value_clip: float = table_setting("on_policy", "Value clip", NON_NEGATIVE, "0: no value clipping")
+    entropy_coef: float = table_setting("on_policy", "Entropy coefficient", NON_NEGATIVE, "entropy bonus weight")
+    value_loss_coef: float = table_setting("on_policy", "Value loss coefficient", NON_NEGATIVE, "value loss weight")
     value_normalization: bool = setting(True, f"{HARNESS} (Isaac Lab's skrl configs: RunningStandardScaler)")
     time_limit_bootstrap: bool = setting(
         True, f"{HARNESS} (truncation is not termination)", doc="bootstrap time-outs from V(final observation)")
@@ -191,14 +192,14 @@ class OnPolicyConfig(CommonConfig):
 class OffPolicyConfig(CommonConfig):
     """The review's Table 12 (DDPG, TD3, SAC, DIPO, QVPO, DACER)."""
 
-    critic_lr: float = _table("common", "Learning rate (Critic)", POSITIVE, "critic learning rate")
-    batch_size: int = _table("off_policy", "Batch size", AT_LEAST_ONE, "transitions per gradient step")
+    critic_lr: float = table_setting("common", "Learning rate (Critic)", POSITIVE, "critic learning rate")
+    batch_size: int = table_setting("off_policy", "Batch size", AT_LEAST_ONE, "transitions per gradient step")
     # skrl's memory_size: transitions kept *per environment* (4096 x num_envs in all)
-    memory_size: int = _table("off_policy", "Replay buffer size", AT_LEAST_ONE,
+    memory_size: int = table_setting("off_policy", "Replay buffer size", AT_LEAST_ONE,
                               "replay transitions kept per environment")
-    polyak: float = _table("off_policy", "Soft update parameter", Range(0, 1, low_open=True),
+    polyak: float = table_setting("off_policy", "Soft update parameter", Range(0, 1, low_open=True),
                            "Polyak rate of the target networks")
-    random_timesteps: int = _table("off_policy", "Random action steps", NON_NEGATIVE,
+    random_timesteps: int = table_setting("off_policy", "Random action steps", NON_NEGATIVE,
                                    "steps of uniform random actions before learning starts")
     gradient_steps: int = setting(1, f"{HARNESS} (skrl default)", AT_LEAST_ONE,
                                   "gradient steps per vectorized environment step")

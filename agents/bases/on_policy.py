@@ -17,16 +17,21 @@ The base owns the loop of an on-policy algorithm, as skrl's ``PPO`` and rsl-rl's
   ``-entropy_coef * mean(-log pi)``, the algorithm's extra losses, the value loss (``value_loss``:
   the max of the unclipped and clipped squared errors, rsl-rl's, or the clipped one, skrl's), the
   gradient norm clipped over policy and value;
-- a KL-adaptive learning rate toward ``desired_kl`` (``lr_schedule``): ``genpo``, the rule GenPO's
-  original runs after each minibatch's backward and before its step, from the k1 estimate
-  mean(old log pi - new log pi) (/1.5 above 2 KL*, x1.5 below KL*/2 if the estimate is above -1e-4,
-  within [1e-5, 1e-2]), or ``skrl``, skrl's ``KLAdaptiveLR`` once per epoch on the k3 estimate;
+- a learning rate (``lr_schedule``) fixed (``fixed``) or adapted toward ``desired_kl``: ``genpo``,
+  the rule GenPO's original runs after each minibatch's backward and before its step, from the k1
+  estimate mean(old log pi - new log pi) (/1.5 above 2 KL*, x1.5 below KL*/2 if the estimate is
+  above -1e-4, within [1e-5, 1e-2]), or ``skrl``, skrl's ``KLAdaptiveLR`` once per epoch on the k3
+  estimate;
 - optional running mean/std normalization of observations and of value targets.
 
 An algorithm on this base implements :meth:`sample` (acting: environment action, stored action,
 log-probability), :meth:`log_prob` (of a stored action, differentiable), :meth:`act_eval`,
 :meth:`networks` and, when it has any, :meth:`extra_losses`; it builds its policy module in
-:meth:`make_policy`. Nothing in acting or updating reads a value back to the host.
+:meth:`make_policy`. A policy whose objective has several log-probability terms per sample (DPPO:
+one per denoising step; FPO: one per (noise, time) pair) declares ``log_prob_dim`` and replaces
+:meth:`policy_loss`, the surrogate over the ``[B, M]`` log-ratios (and :meth:`policy_stats`, what
+a minibatch tracks about the policy). Nothing in acting or updating reads a value back to the host
+(skrl's KL rule excepted: it reads the epoch's KL estimate, as skrl's PPO does).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from agents.interface import HarnessAgent
 from agents.settings import OnPolicyConfig
 
 ACTIVATIONS = {"mish": Mish, "elu": torch.nn.ELU, "relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}
-LR_SCHEDULES = ("genpo", "skrl")
+LR_SCHEDULES = ("genpo", "skrl", "fixed")
 LR_BOUNDS = (1e-5, 1e-2)  # GenPO's original rule (flowppo.py)
 VALUE_LOSSES = ("max_clipped", "clipped")
 
@@ -84,8 +89,9 @@ class OnPolicyAgent(HarnessAgent, Agent):
     """See the module docstring."""
 
     def __init__(self, cfg: OnPolicyAgentConfig, *, observation_space, action_space, num_envs: int, device: str,
-                 stored_action_dim: int | None = None):
+                 stored_action_dim: int | None = None, log_prob_dim: int = 1):
         self.config = cfg
+        self.log_prob_dim = log_prob_dim
         self.obs_dim = int(observation_space.shape[0])
         self.act_dim = int(action_space.shape[0])
         self.policy = self.make_policy(cfg)  # built before the value network: the parameters' draws
@@ -97,10 +103,11 @@ class OnPolicyAgent(HarnessAgent, Agent):
         self.value.to(self.device)
         self.stored_space = gymnasium.spaces.Box(-np.inf, np.inf, (stored_action_dim or self.act_dim,),
                                                  dtype=np.float32)
-        params = itertools.chain(self.policy.parameters(), self.value.parameters())
+        # what the optimizer trains (a policy may hold frozen parts: DPPO's earlier denoising steps)
+        self.trained = [p for p in itertools.chain(self.policy.parameters(), self.value.parameters()) if p.requires_grad]
         # the per-minibatch rule keeps the learning rate as a device tensor: it reads no value back
         lr = torch.tensor(float(cfg.actor_lr), device=self.device) if cfg.lr_schedule == "genpo" else cfg.actor_lr
-        self.optimizer = torch.optim.Adam(params, lr=lr, **execution.fused(device))
+        self.optimizer = torch.optim.Adam(self.trained, lr=lr, **execution.fused(device))
         self.scheduler = KLAdaptiveLR(self.optimizer, kl_threshold=cfg.desired_kl) \
             if cfg.lr_schedule == "skrl" else None
         self.checkpoint_modules.update(policy=self.policy, value=self.value, optimizer=self.optimizer)
@@ -152,7 +159,7 @@ class OnPolicyAgent(HarnessAgent, Agent):
         for name, size, dtype in (("observations", self.observation_space, torch.float32),
                                   ("actions", self.stored_space, torch.float32), ("rewards", 1, torch.float32),
                                   ("terminated", 1, torch.bool), ("truncated", 1, torch.bool),
-                                  ("log_prob", 1, torch.float32), ("values", 1, torch.float32),
+                                  ("log_prob", self.log_prob_dim, torch.float32), ("values", 1, torch.float32),
                                   ("returns", 1, torch.float32), ("advantages", 1, torch.float32)):
             self.memory.create_tensor(name=name, size=size, dtype=dtype)
         self._batch_names = ["observations", "actions", "log_prob", "values", "returns", "advantages"]
@@ -163,7 +170,7 @@ class OnPolicyAgent(HarnessAgent, Agent):
     def act(self, observations, states, *, timestep: int, timesteps: int):
         obs = self._observation_preprocessor(observations)
         env_action, stored, log_prob = self.sample(obs)
-        self._current = {"observations": obs, "actions": stored, "log_prob": log_prob.unsqueeze(-1)}
+        self._current = {"observations": obs, "actions": stored, "log_prob": log_prob.view(obs.shape[0], -1)}
         if self.training:
             self._current["values"] = self._value_preprocessor(self.value(obs), inverse=True)
         return env_action, {"log_prob": self._current["log_prob"]}
@@ -218,7 +225,6 @@ class OnPolicyAgent(HarnessAgent, Agent):
         self.compute_advantages()
         sums: dict[str, Any] = {}  # device tensors after the first minibatch
         steps = 0
-        params = list(self.policy.parameters()) + list(self.value.parameters())
         for _ in range(self.config.learning_epochs):
             kls = []
             for obs, stored, old_logp, old_values, returns, advantages in self.memory.sample(
@@ -227,7 +233,7 @@ class OnPolicyAgent(HarnessAgent, Agent):
                 self.optimizer.zero_grad(set_to_none=True)
                 losses.pop("total").backward()
                 if self.config.grad_norm_clip > 0:
-                    torch.nn.utils.clip_grad_norm_(params, self.config.grad_norm_clip)
+                    torch.nn.utils.clip_grad_norm_(self.trained, self.config.grad_norm_clip)
                 if self.config.lr_schedule == "genpo":
                     self.adapt_learning_rate(losses["kl_k1"])  # before this minibatch's step
                 self.optimizer.step()
@@ -247,11 +253,9 @@ class OnPolicyAgent(HarnessAgent, Agent):
         """The losses of one minibatch (module docstring) by their tracking tags, their weighted
         sum (``total``) and the k1 and k3 KL estimates."""
         cfg = self.config
-        new_logp = self.log_prob(obs, stored).unsqueeze(-1)
+        new_logp = self.log_prob(obs, stored).view(old_logp.shape)
         log_ratio = new_logp - old_logp
-        ratio = log_ratio.exp()
-        surrogate = torch.min(advantages * ratio, advantages * ratio.clamp(1 - cfg.ratio_clip, 1 + cfg.ratio_clip))
-        policy_loss = -surrogate.mean()
+        policy_loss = self.policy_loss(log_ratio, advantages)
         entropy_loss = cfg.entropy_coef * new_logp.mean()  # -coef * mean(-log pi)
         extras = self.extra_losses(obs)
         predicted = self.value(obs)
@@ -266,10 +270,22 @@ class OnPolicyAgent(HarnessAgent, Agent):
             total = total + weight * loss
         with torch.no_grad():
             kl_k1 = -log_ratio.mean()
-            kl_k3 = ((ratio - 1) - log_ratio).mean()
+            kl_k3 = ((log_ratio.exp() - 1) - log_ratio).mean()
         return {"total": total, "Loss / Policy loss": policy_loss, "Loss / Value loss": value_loss,
                 **{f"Loss / {tag}": loss for tag, (_, loss) in extras.items()},
-                "Policy / Entropy estimate": -new_logp.mean(), "kl_k1": kl_k1, "kl_k3": kl_k3}
+                **self.policy_stats(new_logp.detach()), "kl_k1": kl_k1, "kl_k3": kl_k3}
+
+    def policy_loss(self, log_ratio: torch.Tensor, advantages: torch.Tensor) -> torch.Tensor:
+        """PPO's clipped surrogate (Schulman et al. 2017, Eq. 7; the review's Eq. 19), negated and
+        averaged: ``log_ratio`` [B, M] (M log-probability terms per sample: 1 for a policy with one
+        density), ``advantages`` [B, 1]."""
+        clip = self.config.ratio_clip
+        ratio = log_ratio.exp()
+        return -torch.min(advantages * ratio, advantages * ratio.clamp(1 - clip, 1 + clip)).mean()
+
+    def policy_stats(self, new_logp: torch.Tensor) -> dict[str, torch.Tensor]:
+        """What a minibatch tracks about the policy: the entropy estimate mean(-log pi)."""
+        return {"Policy / Entropy estimate": -new_logp.mean()}
 
     def adapt_learning_rate(self, kl: torch.Tensor) -> None:
         """GenPO's original rule (flowppo.py): /1.5 above twice the desired KL, x1.5 below half of
