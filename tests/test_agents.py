@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from agents.interface import evaluation_action, init_for_loop, load_module_states, module_states
+from agents import catalogue
 from agents.catalogue import build_agent, names, resolve_config
 from tasks.registry import get_task
 
@@ -49,7 +50,7 @@ def test_off_policy_agents_use_table_12(algo):
 @pytest.mark.parametrize("algo", names())
 def test_each_agent_updates_with_finite_losses(algo):
     torch.manual_seed(0)
-    overrides = ({"rollouts": 4, "mini_batches": 2} if algo in ("ppo", "genpo")
+    overrides = ({"rollouts": 4, "mini_batches": 2} if catalogue.get(algo).on_policy
                  else {"batch_size": 32, "random_timesteps": 1})
     if algo in ("dipo", "qvpo", "dacer"):
         overrides["diffusion_steps"] = 5

@@ -24,6 +24,12 @@ SMALL = {
     "dacer": {"diffusion_steps": 3, "entropy_samples": 8, "entropy_states": 4, "batch_size": 16,
               "random_timesteps": 0, "alpha_update_every": 1.0, "alpha_update_unit": "updates"},
     "genpo": {"rollouts": 4, "mini_batches": 2, "learning_epochs": 2},
+    # skrl's KL rule (their review profile's) reads the KL once per epoch, as skrl's PPO does; the
+    # agents' own paths are checked under the rule that runs on the device
+    "dppo": {"rollouts": 4, "mini_batches": 2, "learning_epochs": 2, "diffusion_steps": 4, "fine_tuned_steps": 2,
+             "lr_schedule": "genpo"},
+    "fpopp": {"rollouts": 4, "mini_batches": 2, "learning_epochs": 2, "diffusion_steps": 3, "mc_samples": 4,
+              "lr_schedule": "genpo"},
     "ppo": {"rollouts": 4, "mini_batches": 2, "learning_epochs": 2},
 }
 SMALL_NETS = {"actor_hidden": [16, 16], "critic_hidden": [16, 16]}
@@ -78,7 +84,7 @@ def host_reads():
             setattr(torch.Tensor, name, method)
 
 
-@pytest.mark.parametrize("algo", ["dipo", "qvpo", "dacer", "genpo"])
+@pytest.mark.parametrize("algo", ["dipo", "qvpo", "dacer", "genpo", "dppo", "fpopp"])
 def test_acting_and_updating_read_nothing_back(algo):
     agent = _agent(algo)
     steps = 8
@@ -97,7 +103,7 @@ def test_the_counter_sees_a_read():
     assert calls == ["__float__ in tests/test_compiled.py", "item in tests/test_compiled.py"]
 
 
-@pytest.mark.parametrize("algo", ["dipo", "qvpo", "dacer", "genpo", "ppo"])
+@pytest.mark.parametrize("algo", ["dipo", "qvpo", "dacer", "genpo", "dppo", "fpopp", "ppo"])
 def test_compiled_and_eager_act_and_update_alike(algo):
     """Same weights, same random numbers: the same actions, the same losses and parameters after
     updates, within float32 tolerance (1e-4: fused kernels sum in another order)."""

@@ -25,6 +25,8 @@ OFF_POLICY = {"batch_size": 32, "memory_size": 8, "random_timesteps": 3}  # the 
 SMALL = {
     "ppo": {"rollouts": LOG, "mini_batches": 2, "learning_epochs": 2},
     "genpo": {"rollouts": LOG, "mini_batches": 2, "learning_epochs": 2, "diffusion_steps": 2},
+    "dppo": {"rollouts": LOG, "mini_batches": 2, "learning_epochs": 2, "diffusion_steps": 4, "fine_tuned_steps": 2},
+    "fpopp": {"rollouts": LOG, "mini_batches": 2, "learning_epochs": 2, "diffusion_steps": 3, "mc_samples": 4},
     "ddpg": OFF_POLICY, "td3": OFF_POLICY, "sac": OFF_POLICY,
     "dipo": {**OFF_POLICY, "diffusion_steps": 3, "action_gradient_steps": 2},
     "qvpo": {**OFF_POLICY, "diffusion_steps": 3, "sampling_number": 4, "eval_candidates": 2},
@@ -44,7 +46,7 @@ def _agent(algo: str, env):
 
 def _settings(algo: str) -> loop.LoopSettings:
     return loop.LoopSettings(timesteps=STEPS, log_interval=LOG, checkpoint_interval=CHECKPOINT, progress=False,
-                             save_memory=algo not in ("ppo", "genpo"))
+                             save_memory=not catalogue.get(algo).on_policy)
 
 
 def _straight(algo: str, path) -> tuple[list[dict], dict]:
@@ -83,14 +85,14 @@ def test_an_interrupted_run_resumed_is_the_straight_run(tmp_path, algo):
     with pytest.raises(Killed):
         loop.train(_agent(algo, BanditEnv(NUM_ENVS)), KilledAt(NUM_ENVS, killed_at), NUM_ENVS, _settings(algo), run)
     assert [int(r["timestep"]) for r in run.read_metrics()][-1] == 20
-    if algo not in ("ppo", "genpo"):  # the replay memory beside the newest checkpoint only
+    if not catalogue.get(algo).on_policy:  # the replay memory beside the newest checkpoint only
         assert [p.name for p in run.checkpoint_dir.glob("memory_*.pt")] == ["memory_16.pt"]
 
     env = BanditEnv(NUM_ENVS)
     agent = _agent(algo, env)
-    start = resume.restore(agent, run, timesteps=STEPS, needs_memory=algo not in ("ppo", "genpo"))
+    start = resume.restore(agent, run, timesteps=STEPS, needs_memory=not catalogue.get(algo).on_policy)
     assert start.timestep == 16 and not start.notes
-    if algo not in ("ppo", "genpo"):
+    if not catalogue.get(algo).on_policy:
         assert start.memory_transitions == 8 * NUM_ENVS  # full: 16 steps into 8 rows per environment
     loop.train(agent, env, NUM_ENVS, _settings(algo), run, start_timestep=start.timestep,
                wall_offset=start.wall_time_s, rng=start.rng)

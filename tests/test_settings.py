@@ -70,6 +70,8 @@ class ReadRecorder:
 
 SMALL = {"ppo": {"rollouts": 2, "mini_batches": 1, "learning_epochs": 1},
          "genpo": {"rollouts": 2, "mini_batches": 1, "learning_epochs": 1},
+         "dppo": {"rollouts": 2, "mini_batches": 1, "learning_epochs": 1, "diffusion_steps": 4, "fine_tuned_steps": 2},
+         "fpopp": {"rollouts": 2, "mini_batches": 1, "learning_epochs": 1, "diffusion_steps": 3, "mc_samples": 2},
          "dipo": {"batch_size": 8, "random_timesteps": 1, "diffusion_steps": 2, "action_gradient_steps": 1},
          "qvpo": {"batch_size": 8, "random_timesteps": 1, "diffusion_steps": 2, "sampling_number": 2},
          "dacer": {"batch_size": 8, "random_timesteps": 1, "diffusion_steps": 2, "entropy_samples": 8,
