@@ -222,7 +222,8 @@ def test_fpo_cfm_loss_by_hand():
 def test_fpo_ratio_is_the_exponentiated_loss_difference():
     """Acting stores the action with M (noise, time) pairs, t in [0.005, 0.995], and -L_old per
     pair; after the policy moves, the log-ratio the base forms is L_old - L_new pair by pair (FPO++),
-    and with ratio_per = action the surrogate uses exp(mean L_old - mean L_new) (FPO)."""
+    and with ratio_per = action the surrogate uses exp(mean L_old - mean L_new) (FPO); each loss is
+    capped at 20."""
     for ratio_per in ("pair", "action"):
         agent = _agent("fpopp", mc_samples=4, diffusion_steps=4, ratio_clip=1e6, trust_region="ppo",
                        ratio_per=ratio_per)
@@ -246,29 +247,33 @@ def test_fpo_ratio_is_the_exponentiated_loss_difference():
         ratio = (losses_old - losses_new).exp() if ratio_per == "pair" \
             else (losses_old.mean(-1, keepdim=True) - losses_new.mean(-1, keepdim=True)).exp()
         assert agent.policy_loss(log_ratio, adv).item() == pytest.approx(-(adv * ratio).mean().item(), rel=1e-5)
+    far = stored[:1].clone()
+    far[:, 2:10] = 100.0  # noise far from anything the field predicts: each loss is capped at 20
+    assert torch.equal(agent.log_prob(obs[:1], far), torch.full((1, 4), -20.0))
 
 
 def test_fpo_trust_region_on_hand_built_advantages():
     """ASPO (FPO++): min(r A, clip(r) A) for A > 0, r A - |A| / (2 eps) (r - 1)^2 for A <= 0; PPO
     (FPO): the clipped objective for both; a log-ratio above 10 counts as 10 in the value and as
-    itself in the gradient (straight-through)."""
-    log_ratio = torch.tensor([[0.02, -0.3], [0.2, 0.01], [-0.1, 12.0], [0.0, 0.04]], requires_grad=True)
-    adv = torch.tensor([[1.0], [-2.0], [-0.5], [0.0]])
+    itself in the gradient (straight-through); advantages are clamped to +-100."""
+    log_ratio = torch.tensor([[0.02, -0.3], [0.2, 0.01], [-0.1, 12.0], [0.0, 0.04], [0.01, -0.02]],
+                             requires_grad=True)
+    adv = torch.tensor([[1.0], [-2.0], [-0.5], [0.0], [150.0]])  # the last clamped to 100
     for region in ("aspo", "ppo"):
         agent = _agent("fpopp", mc_samples=2, ratio_clip=0.05, trust_region=region)
         got = agent.policy_loss(log_ratio, adv)
-        total, grads = 0.0, torch.zeros(4, 2)
-        for b in range(4):
+        total, grads = 0.0, torch.zeros(5, 2)
+        for b in range(5):
             for m in range(2):
-                a, r = adv[b, 0].item(), math.exp(min(log_ratio[b, m].item(), 10.0))
+                a, r = max(-100.0, min(100.0, adv[b, 0].item())), math.exp(min(log_ratio[b, m].item(), 10.0))
                 clipped = max(0.95, min(1.05, r))
                 if region == "aspo" and a <= 0:
                     total += r * a - abs(a) / 0.1 * (r - 1) ** 2
-                    grads[b, m] = -(a - abs(a) / 0.05 * (r - 1)) * r / 8
+                    grads[b, m] = -(a - abs(a) / 0.05 * (r - 1)) * r / 10
                 else:
                     total += min(r * a, clipped * a)
-                    grads[b, m] = -(a * r / 8 if r * a <= clipped * a else 0.0)
-        assert got.item() == pytest.approx(-total / 8, rel=1e-6)
+                    grads[b, m] = -(a * r / 10 if r * a <= clipped * a else 0.0)
+        assert got.item() == pytest.approx(-total / 10, rel=1e-6)
         (grad,) = torch.autograd.grad(got, log_ratio)
         assert torch.allclose(grad, grads, rtol=1e-5), (region, grad, grads)
 
