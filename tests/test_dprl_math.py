@@ -11,6 +11,7 @@ import torch
 
 from agents.algorithms.qvpo import best_of, qvpo_weights
 from agents.catalogue import build_agent, resolve_config
+from agents.diffusion.sampler import reverse_chain
 from tasks.registry import get_task
 
 OBS = gymnasium.spaces.Box(-np.inf, np.inf, (3,))
@@ -135,6 +136,24 @@ def test_qvpo_actor_loss_on_a_fixed_batch():
 
 
 # --- DIPO ------------------------------------------------------------------------------------------
+
+def test_dipo_evaluates_the_chain_without_per_step_noise():
+    """DIPO's evaluation action is the reverse chain from a random x_K with the per-step noise
+    switched off (noise_ratio 0, the original's evaluation): equal to that chain computed here from
+    the same x_K, whatever the per-step draws, and unlike the exploring sample from the same draws."""
+    agent = build_agent("dipo", resolve_config("dipo", get_task("cartpole"), {"diffusion_steps": 5}),
+                        observation_space=OBS, action_space=ACT, num_envs=2, device="cpu")
+    obs = torch.randn(64, 3)
+    torch.manual_seed(7)
+    evaluated = agent.evaluate_action(obs)
+    torch.manual_seed(7)
+    x_k = torch.randn(64, 2)
+    with torch.no_grad():
+        quiet = reverse_chain(agent.actor, agent.schedule, obs, x_k, 5.0 * torch.randn(5, 64, 2), 1.0, 0.0)
+    assert torch.allclose(evaluated, quiet, atol=1e-6)
+    torch.manual_seed(7)
+    assert (agent.explore(obs) - evaluated).abs().max() > 1e-2
+
 @pytest.mark.parametrize("write_back", [True, False])
 def test_dipo_writes_improved_actions_back_only_when_set(write_back):
     torch.manual_seed(0)

@@ -134,7 +134,7 @@ FIDELITY = Fidelity(
                   CHAIN + "test_off_policy_critic_reaches_the_chain_q"),
         Procedure("exploration and evaluation", "not stated", "one chain sample with noise to act; the chain from "
                   "random x_K without per-step noise (noise_ratio 0) to evaluate", "agent/diffusion.py sample",
-                  "the same", "tests/test_agents.py::test_checkpoint_state_round_trips"),
+                  "the same", MATH + "test_dipo_evaluates_the_chain_without_per_step_noise"),
         Procedure("Adam eps", "not stated", "1e-5 for actor and critic", "agent/DiPo.py __init__",
                   "the same (a constant)", PROFILES + "test_adam_eps_follows_the_original"),
         Procedure("update order", "not stated", "critic step, then action gradient and actor step on a batch of "
