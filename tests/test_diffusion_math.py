@@ -2,12 +2,16 @@
 
 import math
 
+import gymnasium
+import numpy as np
 import pytest
 import torch
 
+from agents.catalogue import build_agent, resolve_config
 from agents.diffusion.denoiser import Denoiser, sinusoidal_embedding
-from agents.diffusion.sampler import denoising_loss, sample
+from agents.diffusion.sampler import denoising_loss, reverse_chain, sample
 from agents.diffusion.schedules import SCHEDULES, NoiseSchedule, cosine_betas, linear_betas, vp_betas
+from tasks.registry import get_task
 
 
 def test_schedule_closed_forms():
@@ -118,3 +122,40 @@ def test_reverse_chain_noise_scale_in_closed_form(noise_ratio):
     out = sample(ZeroEps(), sched, torch.zeros(200_000, 1), clip=1e9, noise_ratio=noise_ratio)
     assert out.var().item() == pytest.approx(var, rel=0.02)
     assert abs(out.mean().item()) < 5 * math.sqrt(var / 200_000)
+
+
+@pytest.mark.parametrize("kind", ["cosine", "vp"])
+def test_each_step_clamps_the_predicted_x0(kind):
+    """The reverse chain clamps the predicted x0 to [-1, 1] at every step, not only its output (DIPO,
+    QVPO, DACER): an oracle that predicts x0 = 1.5 at the noisy steps and eps = 0 at the last gives
+    the chain computed here with the per-step clamp, not the one without it."""
+    sched = NoiseSchedule(kind, 4)
+
+    class Oracle(torch.nn.Module):
+        def forward(self, x, s, k):
+            if k == 0:
+                return torch.zeros_like(x)
+            a = sched.abar[k]
+            return (x - a.sqrt() * 1.5) / (1 - a).sqrt()
+
+    x_k, state = torch.tensor([[0.0, -0.5]]), torch.zeros(1, 3)
+
+    def by_hand(clamp: bool) -> torch.Tensor:
+        x = x_k
+        for k in reversed(range(4)):
+            x0 = sched.predict_x0(x, k, Oracle()(x, state, k))
+            x, _ = sched.posterior(x0.clamp(-1, 1) if clamp else x0, x, k)
+        return x.clamp(-1, 1)
+
+    out = reverse_chain(Oracle(), sched, state, x_k, torch.zeros(4, 1, 2), 1.0, 0.0)
+    assert torch.allclose(out, by_hand(True), atol=1e-6)
+    assert (out - by_hand(False)).abs().max() > 1e-3
+
+
+def test_each_diffusion_agent_runs_its_originals_schedule():
+    """Cosine for DIPO and QVPO, VP for DACER (their originals'; the constants: test_schedule_closed_forms)."""
+    space = gymnasium.spaces.Box(-np.inf, np.inf, (2,))
+    for algo, kind in (("dipo", "cosine"), ("qvpo", "cosine"), ("dacer", "vp")):
+        agent = build_agent(algo, resolve_config(algo, get_task("cartpole"), {"diffusion_steps": 3}),
+                            observation_space=space, action_space=space, num_envs=2, device="cpu")
+        assert agent.schedule.kind == kind and agent.schedule.steps == 3
