@@ -9,6 +9,7 @@ every file whole or not at all:
 - table.{md,tex,csv}          Tables 4-6 layout (:mod:`analysis.tables`)
 - vs_review.{md,tex,csv}      each cell beside the review's value and the difference
 - curves.png                  learning curves, Figs. 4-6 (:mod:`analysis.curves`)
+- exploration.png             every logged exploration scale against steps, when a run logs one
 - stats.csv, scores.csv, iqm.png, profiles.png
                               rliable aggregates and performance profiles (:mod:`analysis.stats`)
 - transfer.{md,tex,csv}, transfer_vs_review.{md,tex,csv}, radar.png, radar_review.png
@@ -26,7 +27,7 @@ from pathlib import Path
 from agents import catalogue
 from analysis import radar, stats, tables
 from analysis.collect import collect, experiment_runs
-from analysis.curves import plot_curves
+from analysis.curves import plot_curves, plot_exploration
 from benchmark.store import DEFAULT_ROOT, Store, write_text
 from tasks.errors import UserError, cli_main
 
@@ -50,6 +51,9 @@ def build(store: Store, experiment: str, run_ids: list[str] | None, title: str, 
     caption = f"{title}: final evaluation return ({learning_note(runs)})"
     paths += _table_files(table, out, "table", "vs_review", caption, paper)
     paths.append(plot_curves(runs, out / "curves.png", title))
+    exploration = plot_exploration(runs, out / "exploration.png", title)
+    if exploration is not None:
+        paths.append(exploration)
     paths += stats.write_stats(runs, out, title)
     evals = radar.collect_evaluations(store, run_ids, scenarios)
     if len(evals):

@@ -2,11 +2,13 @@
 
 import math
 
+import pandas as pd
+
 from analysis import collect as collect_module
 from analysis.collect import collect
-from analysis.curves import curve_panels, plot_curves
+from analysis.curves import curve_panels, exploration_columns, plot_curves, plot_exploration
 from analysis_fakes import fake_run
-from benchmark.store import Store
+from benchmark.store import RunDir, Store
 
 
 def test_collect_one_row_per_run_directory_in_the_callers_order(tmp_path):
@@ -52,6 +54,21 @@ def test_curve_panels_per_task_and_varying_setting(tmp_path):
     assert keys == ["task", "num_envs"]
     assert panels == [("cartpole", "8"), ("cartpole", "64"), ("ant", "8"), ("ant", "64")]  # review's task order
     out = plot_curves(runs, tmp_path / "curves.png", "test")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+def test_exploration_scales_are_plotted_where_runs_log_them(tmp_path):
+    """The report's exploration figure has a row for each learned scale some run logged (PPO's std,
+    DACER's alpha: frozen here, as under the review's alpha schedule) and none when no run logs one."""
+    fake_run(tmp_path, "g", "genpo", 0, "finished", 1.0)
+    assert plot_exploration(collect(Store(tmp_path)), tmp_path / "none.png", "t") is None
+    for run_id, algo, column, values in (("p", "ppo", "policy_standard_deviation", [1.0, 0.8]),
+                                         ("d", "dacer", "policy_alpha", [0.02, 0.02])):
+        metrics = RunDir(fake_run(tmp_path, run_id, algo, 0, "finished", 1.0)).metrics_path
+        pd.read_csv(metrics).assign(**{column: values}).to_csv(metrics, index=False)
+    runs = collect(Store(tmp_path))
+    assert exploration_columns(runs) == ["policy_standard_deviation", "policy_alpha"]
+    out = plot_exploration(runs, tmp_path / "exploration.png", "test")
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
 
 
