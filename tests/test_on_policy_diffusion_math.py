@@ -332,3 +332,21 @@ def test_a_fixed_rate_stays_and_the_kl_rule_moves_it(algo):
         lr = agent.optimizer.param_groups[0]["lr"]
         assert "Loss / Policy loss" in agent.tracking_data
         assert (lr == 1e-3) == (schedule == "fixed"), (schedule, lr)
+
+
+def test_the_kl_estimates_the_rate_adapts_on_are_of_the_whole_policy():
+    """The learning rate adapts toward a desired KL of the whole policy: DPPO's estimates are of the
+    chain's log-ratio (the sum of its steps', as its log-probability is the sum of theirs; their
+    mean would read a K' times smaller KL); FPO++'s average its pairs (estimates of one quantity)."""
+    torch.manual_seed(0)
+    obs = torch.randn(4, 3)
+    for algo, whole in (("dppo", lambda d: d.sum(-1)), ("fpopp", lambda d: d)):
+        agent = _agent(algo, diffusion_steps=3, mc_samples=3) if algo == "fpopp" else _agent(algo, diffusion_steps=3)
+        _, stored, _ = agent.sample(obs)
+        with torch.no_grad():
+            new = agent.log_prob(obs, stored)
+        delta = torch.linspace(-0.3, 0.4, new.numel()).view(new.shape)  # new - old, by construction
+        got = agent.minibatch_losses(obs, stored, new - delta, torch.zeros(4, 1), torch.zeros(4, 1), torch.ones(4, 1))
+        w = whole(delta)
+        assert got["kl_k1"].item() == pytest.approx(-w.mean().item(), abs=1e-5)
+        assert got["kl_k3"].item() == pytest.approx(((w.exp() - 1) - w).mean().item(), abs=1e-5)

@@ -70,8 +70,8 @@ def test_dppo_and_fpopp_learn_cartpole(cli, tmp_path, algo):
     """DPPO and FPO++ at the review profile (Table 11's rollouts, epochs, clip, KL-adaptive rate),
     judged on 1024 evaluation episodes before and after 1600 steps of 1024 environments.
 
-    Measured here at 1 torch thread (seeds 0 and 1): DPPO (K = 5) 4.84 and 4.89, episodes of full
-    length (298-299 of 300 steps; untrained, seed 1: -6.80), bar 4.0 (21 % margin); FPO++ (16 Euler
+    Measured here at 1 torch thread (seeds 0 and 1): DPPO (K = 5) 4.70 and 4.82, episodes of 287-296
+    of 300 steps (untrained: -13.25 and -6.80), bar 4.0 (17 % margin); FPO++ (16 Euler
     steps) 1.60 and 1.80, its episodes still 107-120 steps long (untrained, seed 1: -17.56), bar 1.0
     (60 % margin): it learns, more slowly than PPO, GenPO and DPPO at this budget. At a fixed rate of
     3e-4 (the originals' rule at Table 10's rate) the training return was -1.29 (DPPO, step 1264) and

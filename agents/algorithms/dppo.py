@@ -13,7 +13,9 @@ log-probability; the update (:meth:`DPPO.policy_loss`) is PPO's clipped surrogat
 - a clip that grows from ``ratio_clip_base`` at the noisiest step to ``ratio_clip`` at the last:
   c_i = base + (clip - base) (exp(rate u) - 1) / (exp(rate) - 1), u = i / (K' - 1)
   (``train_ppo_diffusion_agent.py`` / ``diffusion_ppo.py`` of the original);
-- the value network on the environment state only (the pairs of one step share V(s)).
+- the value network on the environment state only (the pairs of one step share V(s));
+- the KL the learning rate adapts on (skrl's rule, the review profile's) is the chain's: per
+  sample, the sum of its steps' log-ratios, as its log-probability is the sum of theirs.
 
 Memory: the chains are stored per environment step, 4 (fine_tuned + 1) a bytes each; at 1024
 environments, 24 rollout steps, K' = 10 and a 12-dimensional action that is 13.0 MB (plus the
@@ -135,11 +137,10 @@ class DPPO(OnPolicyAgent):
     evaluation_policy = "the denoising chain as the original's deterministic mode samples it"
 
     def __init__(self, cfg: DPPOConfig, *, observation_space, action_space, num_envs: int, device: str):
-        act_dim = int(action_space.shape[0])
-        super().__init__(cfg, observation_space=observation_space, action_space=action_space, num_envs=num_envs,
-                         device=device, stored_action_dim=(fine_tuned(cfg) + 1) * act_dim,
-                         log_prob_dim=fine_tuned(cfg))
         steps = fine_tuned(cfg)
+        super().__init__(cfg, observation_space=observation_space, action_space=action_space, num_envs=num_envs,
+                         device=device, stored_action_dim=(steps + 1) * int(action_space.shape[0]),
+                         log_prob_dim=steps)
         self.advantage_weights = (cfg.denoising_discount ** torch.arange(steps - 1, -1, -1.0)).to(self.device)
         self.clips = clip_schedule(cfg.ratio_clip_base, cfg.ratio_clip, cfg.ratio_clip_rate, steps).to(self.device)
 
@@ -220,6 +221,12 @@ FIDELITY = Fidelity(
                   "README; agent/pretrain", "from scratch, as every agent of the harness; the frozen earlier "
                   "steps (fine_tuned_steps < K) are then a frozen random network",
                   ON_POLICY + "test_dppo_trains_only_the_fine_tuned_steps"),
+        Procedure("KL for the learning rate", "Table 11: a desired KL (of PPO's and GenPO's whole policy)",
+                  "none adapted: a fixed rate; approx_kl per pair only for the target-KL stop",
+                  "train_ppo_diffusion_agent.py", "the chain's: the sum over its steps of the per-step log-ratios "
+                  "(their mean read a K' times smaller KL and held the rate at its ceiling: Ant fell from -7.2 "
+                  "to -11.6 in 960 steps, where the chain's KL gave -7.2 -> -1.4)",
+                  ON_POLICY + "test_the_kl_estimates_the_rate_adapts_on_are_of_the_whole_policy"),
         Procedure("rollout size", "Table 11: rollouts (PPO, GenPO)", "500 steps of 40 environments per "
                   "iteration (Gym; Furniture: 88 of 1000)", "cfg/gym/finetune/hopper-v2/ft_ppo_diffusion_mlp.yaml",
                   "Table 11's rollouts at the run's environment count, in both profiles (the original's are "

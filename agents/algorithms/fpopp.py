@@ -156,6 +156,11 @@ class FPOPlusPlus(OnPolicyAgent):
             objective = torch.where(adv > 0, objective, spo)
         return -objective.mean()
 
+    def kl_log_ratio(self, log_ratio):
+        """Each pair's L_old - L_new: the pairs estimate one quantity, they are not factors of a
+        density, so the pseudo-KL averages them."""
+        return log_ratio
+
     def policy_stats(self, new_logp):
         return {"Policy / Flow-matching loss": -new_logp.mean()}
 

@@ -29,8 +29,9 @@ log-probability), :meth:`log_prob` (of a stored action, differentiable), :meth:`
 :meth:`networks` and, when it has any, :meth:`extra_losses`; it builds its policy module in
 :meth:`make_policy`. A policy whose objective has several log-probability terms per sample (DPPO:
 one per denoising step; FPO: one per (noise, time) pair) declares ``log_prob_dim`` and replaces
-:meth:`policy_loss`, the surrogate over the ``[B, M]`` log-ratios (and :meth:`policy_stats`, what
-a minibatch tracks about the policy). Nothing in acting or updating reads a value back to the host
+:meth:`policy_loss`, the surrogate over the ``[B, M]`` log-ratios, and, where the terms are not
+factors of one density, :meth:`kl_log_ratio` (what the KL estimates average) and
+:meth:`policy_stats` (what a minibatch tracks about the policy). Nothing in acting or updating reads a value back to the host
 (skrl's KL rule excepted: it reads the epoch's KL estimate, as skrl's PPO does).
 """
 
@@ -269,8 +270,9 @@ class OnPolicyAgent(HarnessAgent, Agent):
         for weight, loss in extras.values():
             total = total + weight * loss
         with torch.no_grad():
-            kl_k1 = -log_ratio.mean()
-            kl_k3 = ((log_ratio.exp() - 1) - log_ratio).mean()
+            whole = self.kl_log_ratio(log_ratio)
+            kl_k1 = -whole.mean()
+            kl_k3 = ((whole.exp() - 1) - whole).mean()
         return {"total": total, "Loss / Policy loss": policy_loss, "Loss / Value loss": value_loss,
                 **{f"Loss / {tag}": loss for tag, (_, loss) in extras.items()},
                 **self.policy_stats(new_logp.detach()), "kl_k1": kl_k1, "kl_k3": kl_k3}
@@ -282,6 +284,11 @@ class OnPolicyAgent(HarnessAgent, Agent):
         clip = self.config.ratio_clip
         ratio = log_ratio.exp()
         return -torch.min(advantages * ratio, advantages * ratio.clamp(1 - clip, 1 + clip)).mean()
+
+    def kl_log_ratio(self, log_ratio: torch.Tensor) -> torch.Tensor:
+        """The log-ratios the KL estimates average (the learning rate adapts on them), from the
+        [B, M] terms: per sample, their sum [B, 1] (terms of one density multiply; M = 1: the term)."""
+        return log_ratio.sum(dim=-1, keepdim=True)
 
     def policy_stats(self, new_logp: torch.Tensor) -> dict[str, torch.Tensor]:
         """What a minibatch tracks about the policy: the entropy estimate mean(-log pi)."""
