@@ -335,13 +335,15 @@ def test_a_fixed_rate_stays_and_the_kl_rule_moves_it(algo):
 
 
 def test_the_kl_estimates_the_rate_adapts_on_are_of_the_whole_policy():
-    """The learning rate adapts toward a desired KL of the whole policy: DPPO's estimates are of the
-    chain's log-ratio (the sum of its steps', as its log-probability is the sum of theirs; their
-    mean would read a K' times smaller KL); FPO++'s average its pairs (estimates of one quantity)."""
+    """The learning rate adapts toward a desired KL: DPPO's estimates are of the chain's log-ratio
+    (the sum of its steps', as its log-probability is the sum of theirs; kl_of = chain) or of each
+    step's (kl_of = step, averaged); FPO++'s average its pairs (estimates of one quantity)."""
     torch.manual_seed(0)
     obs = torch.randn(4, 3)
-    for algo, whole in (("dppo", lambda d: d.sum(-1)), ("fpopp", lambda d: d)):
-        agent = _agent(algo, diffusion_steps=3, mc_samples=3) if algo == "fpopp" else _agent(algo, diffusion_steps=3)
+    for algo, kl_of, whole in (("dppo", "chain", lambda d: d.sum(-1)), ("dppo", "step", lambda d: d),
+                               ("fpopp", None, lambda d: d)):
+        agent = _agent(algo, diffusion_steps=3, mc_samples=3) if algo == "fpopp" \
+            else _agent(algo, diffusion_steps=3, kl_of=kl_of)
         _, stored, _ = agent.sample(obs)
         with torch.no_grad():
             new = agent.log_prob(obs, stored)

@@ -68,7 +68,7 @@ EXPECTED = {
              "ratio_clip_rate": (3.0, 3.0), "diffusion_steps": (20, 20), "fine_tuned_steps": (0, 10),
              "ddim_steps": (0, 0), "denoising_discount": (0.99, 0.99), "min_sampling_std": (0.1, 0.1),
              "min_logprob_std": (0.1, 0.1), "denoised_clip": (1.0, 1.0), "randn_clip": (3.0, 3.0),
-             "time_embedding_dim": (16, 16), "time_hidden": (32, 32)},
+             "kl_of": ("chain", "chain"), "time_embedding_dim": (16, 16), "time_hidden": (32, 32)},
     "fpopp": {"actor_lr": (3e-4, 1e-4), "actor_hidden": ([256, 128, 64], [256] * 3),
               "critic_hidden": ([256, 128, 64], [768] * 3), "discount": (0.99, 0.99), "grad_norm_clip": (1.0, 1.0),
               "observation_normalization": (True, True), "rollouts": (16, 24), "learning_epochs": (4, 16),
