@@ -22,9 +22,8 @@ Memory: a stored step holds a + M a + M numbers and M old losses: at 1024 enviro
 steps, M = 16 and a 12-dimensional action, 23.2 MB in all.
 
 Evaluation integrates from x1 = 0 (FPO++'s ``eval_mode="zero"``; ``random``: from a draw of N(0, I)),
-without the perturbation. Plain
-FPO is ``--set ratio_per=action trust_region=ppo cfm_reduction=mean`` (its playground also used 10
-flow steps, 8 pairs). Every choice beside the original: ``FIDELITY`` below and ``docs/fidelity.md``.
+without the perturbation. Plain FPO is ``--set ratio_per=action trust_region=ppo cfm_reduction=mean``
+(its playground also used 10 flow steps, 8 pairs). Every choice beside the original: ``FIDELITY`` below and ``docs/fidelity.md``.
 """
 
 from __future__ import annotations
