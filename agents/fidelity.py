@@ -13,6 +13,7 @@ import dataclasses
 # the tests that pin the ledger's rows (file prefixes and the one that pins every profile value)
 MATH, PROFILES, CHAIN = "tests/test_dprl_math.py::", "tests/test_profiles.py::", "tests/test_chain_mdp.py::"
 ON_POLICY = "tests/test_on_policy_diffusion_math.py::"  # DPPO and FPO++
+DIFFUSION = "tests/test_diffusion_math.py::"
 PROFILE_TEST = PROFILES + "test_both_profiles_resolve_to_the_documented_values"
 
 
@@ -33,3 +34,17 @@ class Fidelity:
     repository: str  # the official repository and the commit read
     procedures: tuple[Procedure, ...]
     tests: dict[str, str] = dataclasses.field(default_factory=dict)  # setting -> the test that pins it
+
+
+def noise_schedule(original: str, where: str) -> Procedure:
+    """The row every agent on the shared DDPM chain (DIPO, QVPO, DACER) has for its noise schedule."""
+    return Procedure("noise schedule", "Table 9: the steps K only", original, where,
+                     "the same (agents/diffusion/schedules.py)",
+                     DIFFUSION + "test_each_diffusion_agent_runs_its_originals_schedule")
+
+
+def x0_clamp(where: str) -> Procedure:
+    """The row every agent on the shared DDPM chain has for the clamp of its predicted x0."""
+    return Procedure("x0 clamp", "not stated", "the predicted x0 clamped to [-1, 1] at every step, and the output",
+                     where, "the same (agents/diffusion/sampler.py)",
+                     DIFFUSION + "test_each_step_clamps_the_predicted_x0")

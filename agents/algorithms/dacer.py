@@ -41,7 +41,7 @@ from agents.diffusion.denoiser import mlp
 from agents.diffusion.gmm_entropy import ESTIMATORS, gmm_entropy
 from agents.bases.off_policy import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting, polyak
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure
+from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure, noise_schedule, x0_clamp
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Original, Range, choices, setting
 
 _T9 = "review Table 9 (DACER)"
@@ -254,12 +254,12 @@ FIDELITY = Fidelity(
            "init": PROFILES + "test_initialisation_schemes",
            "gradient_steps_per": PROFILES + "test_update_ratio_per_transition"},
     procedures=(
-        Procedure("noise schedule", "Table 9: the steps K only", "VP (b_min 0.1, b_max 10)", "relax/utils/diffusion.py vp_beta_schedule",
-                  "the same (agents/diffusion/schedules.py)", "tests/test_diffusion_math.py::test_each_diffusion_agent_runs_its_originals_schedule"),
-        Procedure("x0 clamp", "not stated", "the predicted x0 clamped to [-1, 1] at every step, and the output",
-                  "relax/utils/diffusion.py p_sample (x0 clipped)", "the same (agents/diffusion/sampler.py)", "tests/test_diffusion_math.py::test_each_step_clamps_the_predicted_x0"),
-        Procedure("target-update frequency", "Table 9: 1", "targets Polyak-averaged with the policy step, every delay_update (2) updates", "relax/algorithm/dacer.py",
-                  "the same: every policy_delay (2) updates in both profiles; the review's 1 is the row Table 9 repeats for DIPO, QVPO and DACER (DIPO's update_actor_target_every), not a setting of DACER's",
+        noise_schedule("VP (b_min 0.1, b_max 10)", "relax/utils/diffusion.py vp_beta_schedule"),
+        x0_clamp("relax/utils/diffusion.py p_sample (x0 clipped)"),
+        Procedure("target-update frequency", "Table 9: 1", "targets Polyak-averaged with the policy step, every "
+                  "delay_update (2) updates", "relax/algorithm/dacer.py", "the same: every policy_delay (2) updates "
+                  "in both profiles; the review's 1 is the row Table 9 repeats for DIPO, QVPO and DACER (DIPO's "
+                  "update_actor_target_every), not a setting of DACER's",
                   MATH + "test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates"),
         Procedure("policy loss", "Eq. 22: -Q(s, a_theta), a_theta from the whole chain (BPTT)",
                   "-mean min(mu1, mu2) of the noisy, clipped chain action, through all K steps, with the critics "

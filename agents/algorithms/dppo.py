@@ -67,7 +67,8 @@ class DPPOConfig(OnPolicyAgentConfig):
                                "the learning rate: KL-adaptive (skrl's rule, GenPO's) or fixed")
     value_loss: str = setting("max_clipped", f"{HARNESS} (as GenPO; the original's value loss is unclipped)",
                               choices(*VALUE_LOSSES), "how the value clip acts (value_clip = 0: unclipped)")
-    ratio_clip: float = table_setting("on_policy", "Surrogate clip", POSITIVE, "PPO ratio clip at the last denoising step")
+    ratio_clip: float = table_setting("on_policy", "Surrogate clip", POSITIVE,
+                                      "PPO ratio clip at the last denoising step")
     # the review's clip at every step: constant across the chain, as the original's Gym configs
     # (whose base equals the clip) have it
     ratio_clip_base: float = table_setting("on_policy", "Surrogate clip", POSITIVE,
@@ -117,8 +118,9 @@ class DPPOConfig(OnPolicyAgentConfig):
     def __post_init__(self):
         steps = self.ddim_steps or self.diffusion_steps
         if self.fine_tuned_steps > steps:
+            kind = "DDIM" if self.ddim_steps else "denoising"
             raise UserError(f"invalid value {self.fine_tuned_steps} for setting 'fine_tuned_steps'; valid: "
-                            f"0 (all) or in [1, {steps}] (the chain's {'DDIM' if self.ddim_steps else 'denoising'} steps)")
+                            f"0 (all) or in [1, {steps}] (the chain's {kind} steps)")
         if self.ddim_steps and self.diffusion_steps % self.ddim_steps:
             raise UserError(f"invalid value {self.ddim_steps} for setting 'ddim_steps'; valid: 0 or a divisor "
                             f"of diffusion_steps ({self.diffusion_steps})")

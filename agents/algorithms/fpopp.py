@@ -23,7 +23,8 @@ steps, M = 16 and a 12-dimensional action, 23.2 MB in all.
 
 Evaluation integrates from x1 = 0 (FPO++'s ``eval_mode="zero"``; ``random``: from a draw of N(0, I)),
 without the perturbation. Plain FPO is ``--set ratio_per=action trust_region=ppo cfm_reduction=mean``
-(its playground also used 10 flow steps, 8 pairs). Every choice beside the original: ``FIDELITY`` below and ``docs/fidelity.md``.
+(its playground also used 10 flow steps, 8 pairs). Every choice beside the original: ``FIDELITY``
+below and ``docs/fidelity.md``.
 """
 
 from __future__ import annotations
@@ -200,7 +201,8 @@ FIDELITY = Fidelity(
                   "clamped to +-100 after normalisation", "algorithms/fpo.py update", "the same (trust_region)",
                   ON_POLICY + "test_fpo_trust_region_on_hand_built_advantages"),
         Procedure("time sampling", "not stated", "t = 0.005 + 0.99 u, u uniform (inverse-CDF beta 1)",
-                  "algorithms/fpo.py act", "the same", ON_POLICY + "test_fpo_ratio_is_the_exponentiated_loss_difference"),
+                  "algorithms/fpo.py act", "the same",
+                  ON_POLICY + "test_fpo_ratio_is_the_exponentiated_loss_difference"),
         Procedure("optimizer", "Table 10: the actor's rate", "AdamW (weight decay 1e-4) over actor and critic, "
                   "one loss, one gradient clip", "rl_cfg.py", "Adam without weight decay (the base's, every "
                   "on-policy agent's), one loss, one gradient clip", PROFILE_TEST),

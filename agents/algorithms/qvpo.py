@@ -26,7 +26,7 @@ from agents.catalogue import Algorithm
 from agents.bases.off_policy import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting
 from agents.diffusion.sampler import denoising_loss
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.fidelity import MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure
+from agents.fidelity import MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure, noise_schedule, x0_clamp
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, Original, setting
 
 _T9 = "review Table 9 (QVPO)"
@@ -129,12 +129,10 @@ FIDELITY = Fidelity(
            "init": PROFILES + "test_initialisation_schemes",
            "gradient_steps_per": PROFILES + "test_update_ratio_per_transition"},
     procedures=(
-        Procedure("noise schedule", "Table 9: the steps K only", "cosine (s = 0.008, betas clipped at 0.999)", "agent/helpers.py cosine_beta_schedule",
-                  "the same (agents/diffusion/schedules.py)", "tests/test_diffusion_math.py::test_each_diffusion_agent_runs_its_originals_schedule"),
-        Procedure("x0 clamp", "not stated", "the predicted x0 clamped to [-1, 1] at every step, and the output",
-                  "agent/diffusion.py p_mean_variance (clip_denoised) and sample", "the same (agents/diffusion/sampler.py)", "tests/test_diffusion_math.py::test_each_step_clamps_the_predicted_x0"),
-        Procedure("target-update frequency", "Table 9: 1", "the target actor and critic Polyak-averaged after every update", "agent/qvpo.py train",
-                  "the same: every update",
+        noise_schedule("cosine (s = 0.008, betas clipped at 0.999)", "agent/helpers.py cosine_beta_schedule"),
+        x0_clamp("agent/diffusion.py p_mean_variance (clip_denoised) and sample"),
+        Procedure("target-update frequency", "Table 9: 1", "the target actor and critic Polyak-averaged after every "
+                  "update", "agent/qvpo.py train", "the same: every update",
                   MATH + "test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates"),
         Procedure("Q weights", "Eq. 16: w = max(Q(s, a*) - mean Q, 0)", "qadv: the best of 64 chain samples by "
                   "min(Q1, Q2) after this update's critic step, advantage over their mean clamped at 0, not "
