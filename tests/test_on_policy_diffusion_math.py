@@ -89,14 +89,16 @@ def test_dppo_step_log_prob_is_the_floored_gaussian_by_hand():
 def test_dppo_chain_log_prob_is_the_sum_of_its_steps():
     """The batched log-probability of a sampled chain (all fine-tuned steps in one denoiser call)
     has one term per step, each equal to that step scored on its own, so their sum is the chain's
-    log-probability; with fine_tuned < K only the last steps are scored, by position."""
+    log-probability; with fine_tuned < K only the last steps are scored, by position; the
+    log-probabilities acting computes on the way equal them."""
     for steps, fine_tuned in ((5, 5), (6, 3)):
         mdp = _mdp(steps, fine_tuned)
         state = torch.randn(7, 3)
         with torch.no_grad():
-            chain = mdp.sample(state)
+            chain, acted = mdp.sample(state)
             batched = mdp.log_prob(state, chain)
         assert chain.shape == (7, fine_tuned + 1, 2) and batched.shape == (7, fine_tuned)
+        assert torch.allclose(acted, batched, atol=1e-5)  # what acting stored is what the update scores
         total = torch.zeros(7)
         for j in range(fine_tuned):
             pos = torch.full((7,), steps - fine_tuned + j)
@@ -139,7 +141,7 @@ def test_dppo_acting_noise_is_floored():
     state = torch.randn(1, 3).expand(20000, 3)
     torch.manual_seed(3)
     with torch.no_grad():
-        chain = mdp.sample(state)
+        chain, _ = mdp.sample(state)
         mean, _ = mdp.mean_std(chain[:, -2], state, torch.full((20000,), 3))
     noise = chain[:, -1] - mean
     c = 1.5
@@ -161,12 +163,12 @@ def test_dppo_trains_only_the_fine_tuned_steps():
     state = torch.randn(5, 3)
     torch.manual_seed(4)
     with torch.no_grad():
-        before = mdp.sample(state)
+        before, _ = mdp.sample(state)
         for p in mdp.denoiser.parameters():
             p.add_(0.5)
     torch.manual_seed(4)
     with torch.no_grad():
-        after = mdp.sample(state)
+        after, _ = mdp.sample(state)
     assert before.shape == (5, 3, 2)
     assert torch.equal(before[:, 0], after[:, 0])  # the input of the first fine-tuned step: frozen steps
     assert not torch.allclose(before[:, -1], after[:, -1])

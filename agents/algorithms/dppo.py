@@ -162,8 +162,8 @@ class DPPO(OnPolicyAgent):
 
     @torch.no_grad()
     def sample(self, obs):
-        chain = self.policy.sample(obs)
-        return chain[:, -1], chain.flatten(1), self.policy.log_prob(obs, chain)
+        chain, log_prob = self.policy.sample(obs)
+        return chain[:, -1], chain.flatten(1), log_prob
 
     def log_prob(self, obs, stored):
         return self.policy.log_prob(obs, stored.view(stored.shape[0], -1, self.act_dim))
@@ -182,7 +182,7 @@ class DPPO(OnPolicyAgent):
 
     @torch.no_grad()
     def act_eval(self, observations: torch.Tensor) -> torch.Tensor:
-        return self.policy.sample(self._observation_preprocessor(observations), deterministic=True)[:, -1]
+        return self.policy.sample(self._observation_preprocessor(observations), deterministic=True)[0][:, -1]
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"denoiser": self.policy.denoiser, "value": self.value.net}

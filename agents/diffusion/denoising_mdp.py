@@ -81,24 +81,33 @@ class DenoisingMDP(torch.nn.Module):
         mean = abar_prev.sqrt() * x0 + (1 - abar_prev - sigma**2).clamp(min=0).sqrt() * eps
         return mean, sigma
 
-    def sample(self, state: torch.Tensor, deterministic: bool = False) -> torch.Tensor:
-        """A chain ``[B, fine_tuned + 1, a]`` for states [B, s] (acting, or evaluating)."""
+    def sample(self, state: torch.Tensor, deterministic: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """A chain ``[B, fine_tuned + 1, a]`` for states [B, s] (acting, or evaluating) and its
+        fine-tuned steps' log-probabilities ``[B, fine_tuned]`` (:meth:`log_prob`'s, from the means and
+        stds the steps were drawn with: no second pass of the denoiser)."""
         batch, act_dim = state.shape[0], self.denoiser.net[-1].out_features
         x = torch.randn(batch, act_dim, device=state.device)
         first = self.steps - self.fine_tuned
-        chain = [x] if first == 0 else []
+        chain, logps = [x] if first == 0 else [], []
         for i in range(self.steps):
             pos = torch.full((batch,), i, device=state.device, dtype=torch.long)
             mean, std = self.mean_std(x, state, pos, eta=0.0 if deterministic else 1.0,
                                       net=self.frozen if i < first else None)
             if deterministic:
-                std = torch.zeros_like(std) if self.ddim or i == self.steps - 1 else std.clamp(min=EVAL_MIN_STD)
+                drawn = torch.zeros_like(std) if self.ddim or i == self.steps - 1 else std.clamp(min=EVAL_MIN_STD)
             else:
-                std = std.clamp(min=self.min_sampling_std)
-            x = mean + std * torch.randn_like(x).clamp(-self.randn_clip, self.randn_clip)
+                drawn = std.clamp(min=self.min_sampling_std)
+            x = mean + drawn * torch.randn_like(x).clamp(-self.randn_clip, self.randn_clip)
             if i + 1 >= first:
                 chain.append(x)
-        return torch.stack(chain, dim=1)
+            if i >= first:
+                logps.append(self._step_log_prob(mean, std, x))
+        return torch.stack(chain, dim=1), torch.stack(logps, dim=1)
+
+    def _step_log_prob(self, mean: torch.Tensor, std: torch.Tensor, x_next: torch.Tensor) -> torch.Tensor:
+        """[R] one step's log-probability: the std floored, each element clamped, the mean over the action."""
+        dist = torch.distributions.Normal(mean, std.clamp(min=self.min_logprob_std))
+        return dist.log_prob(x_next).clamp(*LOGPROB_CLAMP).mean(dim=-1)
 
     def log_prob(self, state: torch.Tensor, chain: torch.Tensor) -> torch.Tensor:
         """[B, fine_tuned]: each fine-tuned step's log-probability (clamped per element, averaged
@@ -107,6 +116,4 @@ class DenoisingMDP(torch.nn.Module):
         pos = (torch.arange(n, device=chain.device) + self.steps - n).repeat(batch)
         x = chain[:, :-1].reshape(batch * n, act_dim)
         mean, std = self.mean_std(x, state.repeat_interleave(n, dim=0), pos)
-        dist = torch.distributions.Normal(mean, std.clamp(min=self.min_logprob_std))
-        logp = dist.log_prob(chain[:, 1:].reshape(batch * n, act_dim)).clamp(*LOGPROB_CLAMP)
-        return logp.mean(dim=-1).view(batch, n)
+        return self._step_log_prob(mean, std, chain[:, 1:].reshape(batch * n, act_dim)).view(batch, n)
