@@ -47,6 +47,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -173,14 +174,26 @@ def _load_json(path: Path) -> dict | None:
 
 
 # --- locks -----------------------------------------------------------------------------------------
+PROBE_GRACE_S = 1.0  # how long a taker retries before it calls a lock busy (see is_held)
+
+
 @contextlib.contextmanager
-def hold(lock_path: Path, busy: str) -> Iterator[None]:
-    """Hold ``lock_path`` (flock, with our pid in it) or raise :class:`UserError` ``busy`` at once."""
+def hold(lock_path: Path, busy: str, grace_s: float = PROBE_GRACE_S) -> Iterator[None]:
+    """Hold ``lock_path`` (flock, with our pid in it) or raise :class:`UserError` ``busy``.
+
+    :func:`is_held` probes by taking the lock for an instant, so a lock found taken is tried again
+    for ``grace_s`` before it counts as busy: a sweep polling a run must not make the run it polls
+    fail to start."""
     with open(lock_path, "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(busy) from None
+        deadline = time.monotonic() + grace_s
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise UserError(busy) from None
+                time.sleep(0.005)
         f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))
@@ -192,7 +205,10 @@ def hold(lock_path: Path, busy: str) -> Iterator[None]:
 
 
 def is_held(lock_path: Path) -> bool:
-    """Whether a live process holds ``lock_path`` (a dead one's lock is dropped by the OS)."""
+    """Whether a live process holds ``lock_path`` (a dead one's lock is dropped by the OS).
+
+    flock has no query, so the probe takes the lock and drops it at once; :func:`hold` allows for
+    that instant."""
     try:
         with open(lock_path, "a+") as f:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -2,11 +2,15 @@
 
 import json
 import multiprocessing
+import threading
 import time
+
+import pytest
 
 from benchmark.record import RunRecord, Status
 from benchmark.spec import RunSpec
-from benchmark.store import MetricsWriter, RunDir
+from benchmark.store import MetricsWriter, RunDir, hold, is_held
+from tasks.errors import UserError
 
 
 def record(status: Status) -> RunRecord:
@@ -61,6 +65,34 @@ def test_lock_of_a_live_process_is_seen_and_dies_with_it(tmp_path):
     proc.kill()
     proc.join()
     assert run.status() == "interrupted"
+
+
+def test_a_lock_is_taken_while_another_process_probes_it_and_refused_while_held(tmp_path):
+    """is_held takes the lock for an instant; a run starting in that instant must still start."""
+    lock = tmp_path / ".lock"
+    stop = threading.Event()
+
+    def probe():
+        while not stop.is_set():
+            is_held(lock)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    try:
+        busy = 0
+        for _ in range(300):
+            try:
+                with hold(lock, "busy"):
+                    pass
+            except UserError:
+                busy += 1
+    finally:
+        stop.set()
+        prober.join()
+    assert busy == 0
+    with hold(lock, "busy"), pytest.raises(UserError, match="held elsewhere"):
+        with hold(lock, "held elsewhere", grace_s=0.05):
+            pass
 
 
 def test_checkpoints_keep_the_newest_two_and_the_replay_memory_of_the_newest_only(tmp_path):

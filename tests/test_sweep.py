@@ -216,17 +216,20 @@ def test_the_sweep_ends_with_the_report_of_the_experiments_runs(tmp_path):
 # a job that, like benchmark.train, holds its run's lock while it works, and does nothing when another
 # process holds it or when it finds the run done once it has the lock
 LOCKED_SCRIPT = """
-import fcntl, json, pathlib, sys, time
-path = pathlib.Path(sys.argv[1]); lock = open(str(path) + ".lock", "a+")
-try:
-    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-except BlockingIOError:
-    sys.exit(2)
-done = json.loads(path.read_text()) if path.exists() else {"state": "new", "runs": 0}
-if done["state"] == "finished":
-    sys.exit(0)
-time.sleep(float(sys.argv[2]))
-path.write_text(json.dumps({"state": "finished", "runs": done["runs"] + 1}))
+import contextlib, json, pathlib, sys, time
+from benchmark.store import hold
+from tasks.errors import UserError
+path = pathlib.Path(sys.argv[1])
+with contextlib.ExitStack() as stack:
+    try:
+        stack.enter_context(hold(pathlib.Path(str(path) + ".lock"), "busy"))
+    except UserError:
+        sys.exit(2)
+    done = json.loads(path.read_text()) if path.exists() else {"state": "new", "runs": 0}
+    if done["state"] == "finished":
+        sys.exit(0)
+    time.sleep(float(sys.argv[2]))
+    path.write_text(json.dumps({"state": "finished", "runs": done["runs"] + 1}))
 """
 
 
