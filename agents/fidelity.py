@@ -15,6 +15,13 @@ MATH, PROFILES, CHAIN = "tests/test_dprl_math.py::", "tests/test_profiles.py::",
 ON_POLICY = "tests/test_on_policy_diffusion_math.py::"  # DPPO and FPO++
 DIFFUSION = "tests/test_diffusion_math.py::"
 PROFILE_TEST = PROFILES + "test_both_profiles_resolve_to_the_documented_values"
+# pins every setting without a test of its own: changed alone, the setting changes what the agent does
+EFFECT_TEST = "tests/test_setting_effects.py::test_each_setting_acts"
+
+
+def acts(algo: str, *keys: str) -> str:
+    """The cases of :data:`EFFECT_TEST` that pin ``algo``'s settings ``keys``."""
+    return EFFECT_TEST + ", ".join(f"[{algo}-{key}]" for key in keys)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +41,8 @@ class Fidelity:
     repository: str  # the official repository and the commit read
     procedures: tuple[Procedure, ...]
     tests: dict[str, str] = dataclasses.field(default_factory=dict)  # setting -> the test that pins it
+    # setting or procedure -> why nothing observable pins it (a row citing PROFILE_TEST says this)
+    resolve_only: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def noise_schedule(original: str, where: str) -> Procedure:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from agents import catalogue, settings
-from agents.fidelity import PROFILE_TEST, Fidelity
+from agents.fidelity import PROFILE_TEST, Fidelity, acts
 from tasks.registry import get_task
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "fidelity.md"
@@ -41,8 +41,20 @@ def setting_rows(algo: catalogue.Algorithm, fidelity: Fidelity) -> list[list[str
         else:
             orig = f"= review profile ({source})" if not source.startswith("review") else "= the review's"
         rows.append([f"`{key}`", spec.doc or "", stated, orig, _fmt(review.values[key]), _fmt(original.values[key]),
-                     fidelity.tests.get(key, PROFILE_TEST)])
+                     pinned_by(algo.name, fidelity, key)])
     return rows
+
+
+def pinned_by(algo: str, fidelity: Fidelity, key: str) -> str:
+    """A setting's test: its own, or the probe that changes it alone (tests/test_setting_effects.py);
+    a setting with no observable effect is pinned only by its resolved value, and the row says why."""
+    if key in fidelity.resolve_only:
+        return f"{PROFILE_TEST} (its only effect: {fidelity.resolve_only[key]})"
+    return fidelity.tests.get(key) or acts(algo, key)
+
+
+def procedure_pinned_by(fidelity: Fidelity, procedure) -> str:
+    return procedure.test or f"nothing to pin: {fidelity.resolve_only[procedure.name]}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -69,7 +81,8 @@ def render() -> str:
                           "harness: original profile", "pinned by"], setting_rows(algo, fidelity)),
                   "", "### Procedures", "",
                   _table(["procedure", "review", "original", "where in the original", "harness", "pinned by"],
-                         [[p.name, p.review, p.original, p.where, p.harness, p.test] for p in fidelity.procedures]),
+                         [[p.name, p.review, p.original, p.where, p.harness, procedure_pinned_by(fidelity, p)]
+                          for p in fidelity.procedures]),
                   ""]
     return "\n".join(parts)
 

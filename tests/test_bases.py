@@ -6,11 +6,15 @@ import json
 import subprocess
 import sys
 
+import gymnasium
+import numpy as np
 import pytest
 import torch
 
+from agents import catalogue
 from conftest import ROOT
 from genpo_reference import CASES, FILE, genpo_run
+from tasks.registry import get_task
 from test_architecture import THROWAWAY_ON_POLICY
 
 
@@ -49,3 +53,17 @@ def test_a_gaussian_on_the_base_learns_cartpole(tmp_path):
     meta = json.loads((run_dir / "run.json").read_text())
     assert meta["status"] == "finished" and meta["algo"] == "throwaway"
     assert meta["final_eval"]["return_mean"] >= 4.0, meta["final_eval"]
+
+
+@pytest.mark.parametrize("algo", ["genpo", "dppo", "fpopp"])
+def test_one_adam_trains_policy_and_value_at_the_actor_rate(algo):
+    """The on-policy base's optimizer (the ledger's "optimizer" rows): one Adam, no weight decay
+    (FPO++'s AdamW is not kept), over every trained weight of policy and value, at actor_lr."""
+    obs, act = gymnasium.spaces.Box(-np.inf, np.inf, (3,)), gymnasium.spaces.Box(-1.0, 1.0, (2,))
+    cfg = catalogue.resolve_config(algo, get_task("ant"), {"actor_lr": 7e-4})
+    agent = catalogue.build_agent(algo, cfg, observation_space=obs, action_space=act, num_envs=2, device="cpu")
+    assert type(agent.optimizer) is torch.optim.Adam
+    (group,) = agent.optimizer.param_groups
+    assert group["lr"] == 7e-4 and group["weight_decay"] == 0
+    trained = {id(p) for m in (agent.policy, agent.value) for p in m.parameters() if p.requires_grad}
+    assert {id(p) for p in group["params"]} == trained and {id(p) for p in agent.value.parameters()} <= trained

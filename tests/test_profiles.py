@@ -169,6 +169,23 @@ def test_initialisation_schemes():
     assert torch.equal(agent.target_critic.q1[0].weight, agent.critic.q1[0].weight)  # targets copy the init
 
 
+def test_genpo_keeps_pytorchs_default_initialisation():
+    """GenPO's original defines init_weights and never calls it: every Linear keeps PyTorch's
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (an orthogonal or Xavier scheme would leave that band or
+    change its spread)."""
+    torch.manual_seed(0)
+    obs, act = gymnasium.spaces.Box(-np.inf, np.inf, (60,)), gymnasium.spaces.Box(-1.0, 1.0, (8,))
+    agent = catalogue.build_agent("genpo", catalogue.resolve_config("genpo", ANT), observation_space=obs,
+                                  action_space=act, num_envs=1, device="cpu")
+    layers = [m for net in (agent.policy, agent.value) for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(layers) > 4
+    for layer in layers:
+        bound = 1 / math.sqrt(layer.in_features)
+        assert layer.weight.abs().max() <= bound and layer.bias.abs().max() <= bound
+    big = max(layers, key=lambda m: m.weight.numel())
+    assert big.weight.std().item() == pytest.approx(1 / math.sqrt(3 * big.in_features), rel=0.05)
+
+
 def test_adam_eps_follows_the_original():
     obs, act = gymnasium.spaces.Box(-np.inf, np.inf, (3,)), gymnasium.spaces.Box(-np.inf, np.inf, (2,))
     for algo, eps in (("dipo", 1e-5), ("qvpo", 1e-5), ("dacer", 1e-8)):

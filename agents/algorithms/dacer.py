@@ -41,7 +41,7 @@ from agents.diffusion.denoiser import mlp
 from agents.diffusion.gmm_entropy import ESTIMATORS, gmm_entropy
 from agents.bases.off_policy import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting, polyak
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure, noise_schedule, x0_clamp
+from agents.fidelity import CHAIN, MATH, PROFILES, Fidelity, Procedure, acts, noise_schedule, x0_clamp
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, POSITIVE, Original, Range, choices, setting
 
 _T9 = "review Table 9 (DACER)"
@@ -287,10 +287,10 @@ FIDELITY = Fidelity(
                   "relax/utils/experience.py; relax/env/vector/worker3.py", "the same",
                   CHAIN + "test_off_policy_critic_reaches_the_chain_q"),
         Procedure("observation normalisation", "not stated", "none", "scripts/train_mujoco.py",
-                  "none in both profiles (observation_normalization)", PROFILE_TEST),
+                  "none in both profiles (observation_normalization)", acts("dacer", "observation_normalization")),
         Procedure("warm-up and replay size", "Table 12: 4 random-action steps, buffer 4096",
                   "2e5 random transitions (3e4 for other envs), buffer 1e6", "scripts/train_mujoco.py",
-                  "the review's in both profiles", PROFILE_TEST),
+                  "the review's in both profiles", acts("dacer", "random_timesteps", "memory_size")),
     ),
 )
 

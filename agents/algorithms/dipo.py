@@ -26,7 +26,7 @@ from agents.catalogue import Algorithm
 from agents.bases.off_policy import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting
 from agents.diffusion.sampler import denoising_loss
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.fidelity import CHAIN, MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure, noise_schedule, x0_clamp
+from agents.fidelity import CHAIN, MATH, PROFILES, Fidelity, Procedure, acts, noise_schedule, x0_clamp
 from agents.settings import AT_LEAST_ONE, POSITIVE, Original, setting
 
 _T9 = "review Table 9 (DIPO)"
@@ -146,11 +146,11 @@ FIDELITY = Fidelity(
                   "its own, then Polyak updates of both targets", "agent/DiPo.py train",
                   "the same", CHAIN + "test_off_policy_critic_reaches_the_chain_q"),
         Procedure("observation normalisation", "not stated", "none", "main.py (raw gym observations)",
-                  "none in both profiles (observation_normalization)", "tests/test_profiles.py"),
+                  "none in both profiles (observation_normalization)", acts("dipo", "observation_normalization")),
         Procedure("warm-up and replay size", "Table 12: 4 random-action steps, buffer 4096",
                   "10,000 random transitions, buffer 1e6", "main.py --start_steps, --buffer_size",
                   "the review's in both profiles: 4 vectorized steps (4096 transitions at 1024 envs), 4096 "
-                  "transitions per environment (4.2 M at 1024 envs)", PROFILE_TEST),
+                  "transitions per environment (4.2 M at 1024 envs)", acts("dipo", "random_timesteps", "memory_size")),
     ),
 )
 

@@ -42,7 +42,7 @@ from agents.diffusion.denoiser import Denoiser
 from agents.diffusion.denoising_mdp import DenoisingMDP
 from agents.diffusion.schedules import NoiseSchedule
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.fidelity import ON_POLICY, PROFILE_TEST, Fidelity, Procedure
+from agents.fidelity import ON_POLICY, Fidelity, Procedure, acts
 from agents.settings import DISCOUNT, HARNESS, NON_NEGATIVE, POSITIVE, Original, choices, \
     profile_setting, setting, table_setting
 from tasks.errors import UserError
@@ -206,8 +206,8 @@ FIDELITY = Fidelity(
            "denoised_clip": ON_POLICY + "test_dppo_step_log_prob_is_the_floored_gaussian_by_hand",
            "randn_clip": ON_POLICY + "test_dppo_acting_noise_is_floored",
            "lr_schedule": ON_POLICY + "test_a_fixed_rate_stays_and_the_kl_rule_moves_it",
-           "kl_of": ON_POLICY + "test_the_kl_estimates_the_rate_adapts_on_are_of_the_whole_policy",
-           "time_hidden": PROFILE_TEST, "time_embedding_dim": PROFILE_TEST, "activation": PROFILE_TEST},
+           "kl_of": ON_POLICY + "test_the_kl_estimates_the_rate_adapts_on_are_of_the_whole_policy"},
+    resolve_only={"rewards": "not done: rewards reach the update as the environment gives them"},
     procedures=(
         Procedure("denoising steps as an MDP", "not in the review (DPPO: Sec. 4, the two-layer MDP)",
                   "each step a Gaussian N(mu_theta(x_k, s, k), max(sigma_k, 0.1)^2); log-probs clamped to "
@@ -225,11 +225,11 @@ FIDELITY = Fidelity(
         Procedure("optimizers", "Table 10: actor and critic rates (equal)", "AdamW, actor 1e-4 and critic 1e-3, "
                   "gradient clipping on the actor only", "train_ppo_diffusion_agent.py",
                   "one Adam over denoiser and value network at actor_lr (the base's), gradient norm clipped "
-                  "over both", PROFILE_TEST),
+                  "over both", "tests/test_bases.py::test_one_adam_trains_policy_and_value_at_the_actor_rate"),
         Procedure("rewards", "not stated", "scaled by a running std of the discounted return, clipped to +-10 "
                   "(reward_scale_running)", "util/reward_scaling.py", "not scaled (no on-policy agent of the "
                   "harness scales rewards); value targets normalised when value_normalization is on",
-                  PROFILE_TEST),
+                  ""),
         Procedure("pre-training", "not stated", "fine-tunes a policy pre-trained on demonstrations",
                   "README; agent/pretrain", "from scratch, as every agent of the harness; the frozen earlier "
                   "steps (fine_tuned_steps < K) are then a frozen random network",
@@ -243,10 +243,10 @@ FIDELITY = Fidelity(
         Procedure("rollout size", "Table 11: rollouts (PPO, GenPO)", "500 steps of 40 environments per "
                   "iteration (Gym; Furniture: 88 of 1000)", "cfg/gym/finetune/hopper-v2/ft_ppo_diffusion_mlp.yaml",
                   "Table 11's rollouts at the run's environment count, in both profiles (the original's are "
-                  "MuJoCo-scale)", PROFILE_TEST),
+                  "MuJoCo-scale)", acts("dppo", "rollouts")),
         Procedure("target KL", "not stated", "target_kl early stop (1 in the Gym configs: never reached)",
                   "train_ppo_diffusion_agent.py", "no early stop; the review profile adapts the rate "
-                  "toward the desired KL instead (lr_schedule)", PROFILE_TEST),
+                  "toward the desired KL instead (lr_schedule)", acts("dppo", "desired_kl")),
         Procedure("evaluation", "not stated", "deterministic: DDPM std max(sigma_k, 1e-3), none at the last "
                   "step; DDIM eta 0", "diffusion_vpg.py forward", "the same",
                   "tests/test_agents.py::test_checkpoint_state_round_trips"),

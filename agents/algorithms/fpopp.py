@@ -38,7 +38,7 @@ from agents.bases.on_policy import ACTIVATIONS, LR_SCHEDULES, VALUE_LOSSES, OnPo
 from agents.catalogue import Algorithm
 from agents.diffusion.flow_matching import REDUCTIONS, T_RANGE, VelocityField
 from agents.diffusion.settings import diffusion_steps
-from agents.fidelity import ON_POLICY, PROFILE_TEST, Fidelity, Procedure
+from agents.fidelity import ON_POLICY, Fidelity, Procedure
 from agents.settings import AT_LEAST_ONE, HARNESS, NON_NEGATIVE, Original, Range, choices, \
     profile_setting, setting
 
@@ -190,8 +190,9 @@ FIDELITY = Fidelity(
            "diffusion_steps": ON_POLICY + "test_fpo_explores_from_the_initial_noise_and_evaluates_from_zero",
            "time_embedding_dim": ON_POLICY + "test_fpo_cfm_loss_by_hand",
            "eval_mode": ON_POLICY + "test_fpo_explores_from_the_initial_noise_and_evaluates_from_zero",
-           "lr_schedule": ON_POLICY + "test_a_fixed_rate_stays_and_the_kl_rule_moves_it",
-           "entropy_coef": PROFILE_TEST, "activation": PROFILE_TEST},
+           "lr_schedule": ON_POLICY + "test_a_fixed_rate_stays_and_the_kl_rule_moves_it"},
+    resolve_only={"entropy_coef": "0 is its only valid value: a flow policy has no likelihood to take an entropy of",
+                  "EMA of the weights": "not done"},
     procedures=(
         Procedure("flow-matching ratio", "Eq. 21: r = exp(L_old - L_new)", "per (noise, time) pair, pairs and "
                   "L_old stored at rollout; losses capped at 20, the log-ratio at 10 (straight-through)",
@@ -205,10 +206,11 @@ FIDELITY = Fidelity(
                   ON_POLICY + "test_fpo_ratio_is_the_exponentiated_loss_difference"),
         Procedure("optimizer", "Table 10: the actor's rate", "AdamW (weight decay 1e-4) over actor and critic, "
                   "one loss, one gradient clip", "rl_cfg.py", "Adam without weight decay (the base's, every "
-                  "on-policy agent's), one loss, one gradient clip", PROFILE_TEST),
+                  "on-policy agent's), one loss, one gradient clip",
+                  "tests/test_bases.py::test_one_adam_trains_policy_and_value_at_the_actor_rate"),
         Procedure("EMA of the weights", "not stated", "an exponential moving average (0.95, reset at update 500) "
                   "for checkpoints and evaluation; rollouts use the live weights", "algorithms/fpo.py",
-                  "none: evaluation uses the live weights", PROFILE_TEST),
+                  "none: evaluation uses the live weights", ""),
         Procedure("minibatches", "Table 11: epochs, mini-batches", "one permutation reused for all epochs "
                   "(rsl-rl); advantages normalised over the rollout", "rsl-rl storage",
                   "a new permutation every epoch (skrl); advantages normalised over the rollout",

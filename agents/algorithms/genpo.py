@@ -35,7 +35,7 @@ from agents.bases.on_policy import ACTIVATIONS, LR_SCHEDULES, VALUE_LOSSES, OnPo
 from agents.catalogue import Algorithm
 from agents.diffusion.coupled_flow import CoupledFlow
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim
-from agents.fidelity import MATH, PROFILE_TEST, Fidelity, Procedure
+from agents.fidelity import MATH, PROFILES, Fidelity, Procedure
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, Original, Range, choices, profile_setting, setting
 
 _T9 = "review Table 9 (GenPO)"
@@ -144,8 +144,7 @@ FIDELITY = Fidelity(
     tests={"lr_schedule": MATH + "test_genpo_learning_rate_rule",
            "value_loss": MATH + "test_genpo_minibatch_losses_on_a_fixed_batch",
            "compress_coef": MATH + "test_genpo_minibatch_losses_on_a_fixed_batch",
-           "mixing": "tests/test_genpo_math.py::test_log_prob_matches_brute_force_slogdet_of_the_autograd_jacobian",
-           "time_hidden": PROFILE_TEST, "activation": PROFILE_TEST},
+           "mixing": "tests/test_genpo_math.py::test_log_prob_matches_brute_force_slogdet_of_the_autograd_jacobian"},
     procedures=(
         Procedure("doubled action and coupled flow", "Sec. 2.3, Eq. 20: dummy action (x, y), a = (x + y)/2",
                   "z <- z + dt v(y, s, t_i); y <- y + dt v(z, s, t_i); then the mixing pair; one shared v; "
@@ -172,7 +171,8 @@ FIDELITY = Fidelity(
                   "a flow sample, action (z + y)/2 (the policy as it acts)",
                   "tests/test_agents.py::test_checkpoint_state_round_trips"),
         Procedure("initialisation", "not stated", "PyTorch's default (init_weights is defined, never called)",
-                  "modules/actor_critic_flow.py", "the same", PROFILE_TEST),
+                  "modules/actor_critic_flow.py", "the same",
+                  PROFILES + "test_genpo_keeps_pytorchs_default_initialisation"),
     ),
 )
 

@@ -26,7 +26,7 @@ from agents.catalogue import Algorithm
 from agents.bases.off_policy import DiffusionOffPolicyAgent, DiffusionOffPolicyConfig, init_setting
 from agents.diffusion.sampler import denoising_loss
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.fidelity import MATH, PROFILE_TEST, PROFILES, Fidelity, Procedure, noise_schedule, x0_clamp
+from agents.fidelity import MATH, PROFILES, Fidelity, Procedure, acts, noise_schedule, x0_clamp
 from agents.settings import AT_LEAST_ONE, NON_NEGATIVE, Original, setting
 
 _T9 = "review Table 9 (QVPO)"
@@ -128,6 +128,7 @@ FIDELITY = Fidelity(
            "entropy_weight_final": MATH + "test_qvpo_entropy_coefficient_decays_linearly_to_its_floor",
            "init": PROFILES + "test_initialisation_schemes",
            "gradient_steps_per": PROFILES + "test_update_ratio_per_transition"},
+    resolve_only={"running Q mean/std, alpha mean/std": "not kept: only Q transforms other than qadv read them"},
     procedures=(
         noise_schedule("cosine (s = 0.008, betas clipped at 0.999)", "agent/helpers.py cosine_beta_schedule"),
         x0_clamp("agent/diffusion.py p_mean_variance (clip_denoised) and sample"),
@@ -148,17 +149,17 @@ FIDELITY = Fidelity(
                   MATH + "test_qvpo_actor_loss_on_a_fixed_batch"),
         Procedure("running Q mean/std, alpha mean/std", "Table 9: 1 / 0, 0.001 / 0.001",
                   "initialised 0 / 1 (the review's are swapped) and read only by Q transforms other than qadv",
-                  "agent/qvpo.py __init__; agent/q_transform.py", "not kept: no effect under qadv", PROFILE_TEST),
+                  "agent/qvpo.py __init__; agent/q_transform.py", "not kept: no effect under qadv", ""),
         Procedure("acting, evaluation, TD target", "not stated", "best of 4 chain samples by the critic; best of "
                   "32 to evaluate (noise kept); target actor's best of 4 by the target critic; time-outs terminal",
                   "main.py --behavior_sample, --eval_sample, --target_sample; main.py mask",
                   "the same, but time-outs bootstrap from the true final observation (not copied: a bug)",
                   MATH + "test_best_of_picks_the_highest_q_candidate"),
         Procedure("observation normalisation", "not stated", "none", "main.py",
-                  "none in both profiles (observation_normalization)", PROFILE_TEST),
+                  "none in both profiles (observation_normalization)", acts("qvpo", "observation_normalization")),
         Procedure("warm-up and replay size", "Table 12: 4 random-action steps, buffer 4096",
                   "10,000 random transitions, buffer 1e6", "main.py --start_steps, --buffer_size",
-                  "the review's in both profiles", PROFILE_TEST),
+                  "the review's in both profiles", acts("qvpo", "random_timesteps", "memory_size")),
     ),
 )
 
