@@ -73,9 +73,50 @@ def test_each_agent_updates_with_finite_losses(algo):
                                     timesteps=12)
         agent.post_interaction(timestep=t, timesteps=12)
         obs = next_obs
-    losses = {k: v for k, v in agent.tracking_data.items() if k.startswith("Loss")}
-    assert losses, f"{algo} recorded no loss"
-    assert all(np.isfinite(v).all() for v in losses.values())
+    assert set(agent.tracking_data) >= LOGGED[algo]
+    assert all(np.isfinite(np.asarray(v, dtype=float)).all() for v in agent.tracking_data.values())
+
+
+# what each agent logs (TensorBoard tags, metrics.csv columns; analysis/curves.py reads the exploration ones)
+LOSSES = {"Loss / Policy loss"}
+ON_POLICY_LOGS = LOSSES | {"Loss / Value loss", "Learning / Learning rate"}
+OFF_POLICY_LOGS = LOSSES | {"Loss / Critic loss", "Q-network / Q1 (mean)"}
+LOGGED = {
+    "ppo": ON_POLICY_LOGS | {"Policy / Standard deviation"},
+    "genpo": ON_POLICY_LOGS | {"Loss / Compression loss", "Policy / Entropy estimate"},
+    "dppo": ON_POLICY_LOGS | {"Policy / Entropy estimate"},
+    "fpopp": ON_POLICY_LOGS | {"Policy / Flow-matching loss"},
+    "ddpg": OFF_POLICY_LOGS | {"Exploration / Exploration noise (mean)"},
+    "td3": OFF_POLICY_LOGS | {"Exploration / Exploration noise (mean)", "Q-network / Q2 (mean)"},
+    "sac": OFF_POLICY_LOGS | {"Coefficient / Entropy coefficient", "Loss / Entropy loss"},
+    "dipo": OFF_POLICY_LOGS,
+    "qvpo": OFF_POLICY_LOGS | {"Policy / Q weight (mean)"},
+    "dacer": OFF_POLICY_LOGS | {"Policy / alpha", "Policy / Entropy estimate"},
+}
+
+
+def test_the_report_reads_what_the_agents_log():
+    from analysis.curves import EXPLORATION
+    from benchmark.loop import column_name
+
+    assert set(LOGGED) == set(names())
+    assert set(EXPLORATION) <= {column_name(key) for keys in LOGGED.values() for key in keys}
+
+
+def test_fpo_logs_its_flow_matching_loss_as_a_positive_number():
+    torch.manual_seed(0)
+    _, agent = _build("fpopp", {"rollouts": 2, "mini_batches": 1})
+    agent.enable_training_mode(True)
+    obs = torch.randn(8, 4)
+    for t in range(2):
+        with torch.no_grad():
+            actions, _ = agent.act(obs, None, timestep=t, timesteps=2)
+            agent.record_transition(observations=obs, states=None, actions=actions, rewards=torch.randn(8, 1),
+                                    next_observations=obs, next_states=None,
+                                    terminated=torch.zeros(8, 1, dtype=torch.bool),
+                                    truncated=torch.zeros(8, 1, dtype=torch.bool), infos={}, timestep=t, timesteps=2)
+        agent.post_interaction(timestep=t, timesteps=2)
+    assert min(float(v) for v in agent.tracking_data["Policy / Flow-matching loss"]) > 0
 
 
 @pytest.mark.parametrize("algo", names())
@@ -94,3 +135,36 @@ def test_checkpoint_state_round_trips(algo):
         assert "log_entropy_coefficient" in module_states(a)
     if algo == "dacer":
         assert "log_alpha" in module_states(a)
+
+
+def test_sac_squashes_its_mean_and_learns_its_temperature_toward_minus_the_action_dim():
+    _, agent = _build("sac")
+    assert agent.cfg.learn_entropy is True and agent.cfg.target_entropy == -1.0  # -dim(action)
+    obs = torch.randn(3, 4)
+    evaluation_action(agent, obs)  # materialize skrl's lazy weights
+    with torch.no_grad():
+        for layer in [m for m in agent.policy.modules() if isinstance(m, torch.nn.Linear)]:
+            layer.weight.zero_()
+            layer.bias.fill_(3.0)
+    assert torch.allclose(evaluation_action(agent, obs), torch.full((3, 1), np.tanh(3.0)))  # tanh, not a clip at 1
+
+
+def test_ppo_adapts_its_rate_and_normalizes_values():
+    _, agent = _build("ppo")
+    from skrl.resources.schedulers.torch import KLAdaptiveLR
+
+    assert agent.cfg.learning_rate_scheduler[0] is KLAdaptiveLR and agent.cfg.value_preprocessor is not None
+
+
+@pytest.mark.parametrize("algo", ["ddpg", "td3"])
+def test_ddpg_and_td3_explore_with_zero_mean_gaussian_noise(algo):
+    from skrl.resources.noises.torch import GaussianNoise
+
+    cfg, agent = _build(algo)
+    noises = [("exploration_noise", "exploration_noise_std")]
+    if algo == "td3":
+        noises.append(("smooth_regularization_noise", "smooth_noise_std"))
+    for noise, std in noises:
+        assert getattr(agent.cfg, noise) is GaussianNoise
+        kwargs = getattr(agent.cfg, noise + "_kwargs")
+        assert kwargs["mean"] == 0.0 and kwargs["std"] == cfg[std]

@@ -108,6 +108,7 @@ def test_qvpo_entropy_coefficient_decays_linearly_to_its_floor():
     agent = _agent("qvpo")
     values = [agent.entropy_coefficient(t, 1000) for t in (0, 250, 500, 900, 950, 1000)]
     assert values == pytest.approx([0.02, 0.015, 0.01, 0.002, 0.002, 0.002])
+    assert agent.entropy_coefficient(1, 1) == pytest.approx(0.002)  # a one-step run ends at the floor
 
 
 def test_qvpo_actor_loss_on_a_fixed_batch():
@@ -203,6 +204,16 @@ def test_dsac_t_loss_on_a_tiny_batch():
     assert torch.allclose(std.grad, -(b * b + 0.1) / 2 * torch.tensor([[(1.44 - 0.25) / 0.225], [(0.04 - 1) / 1.1]]))
 
 
+def test_dsac_t_target_sample_is_clipped_both_ways():
+    """y_hat = mean + clip(y_s - mean, -3b, 3b): samples 10 above and 10 below the mean both land 3b away."""
+    from agents.algorithms.dacer import dsac_t_loss
+
+    mean, std, b = torch.zeros(2, 1), torch.ones(2, 1), 0.5
+    loss = dsac_t_loss(mean, std, torch.zeros(2, 1), torch.tensor([[10.0], [-10.0]]), b)
+    std_term = ((3 * b) ** 2 - 1) / (1 + 0.1)  # the same for both rows
+    assert torch.allclose(loss, torch.tensor(-(b * b + 0.1) * std_term))
+
+
 CLOUD_STD = 0.05  # the chain of a trained, nearly deterministic policy: a narrow cloud per state
 
 
@@ -296,10 +307,74 @@ def test_dacer_alpha_schedules():
         every_n.updates = update
         due.append(every_n.alpha_due(0, 100))
     assert [u for u, d in enumerate(due) if d] == [0, 3, 6, 9]  # counted in updates, the first at 0
+    every_update = _agent("dacer", {"alpha_update_every": 1.0, "alpha_update_unit": "updates"})
+    for update in range(3):
+        every_update.updates = update
+        assert every_update.alpha_due(0, 100)
+    short_run = _agent("dacer")  # a tenth of a 5-step run rounds to every step
+    assert [t for t in range(5) if short_run.alpha_due(t, 5)] == [0, 1, 2, 3, 4]
     agent = _agent("dacer", {"initial_alpha": 1.0, "target_entropy_per_dim": -1.0})
-    agent.entropy = lambda states: torch.tensor(5.0)  # far above the target: alpha must fall
+    agent.entropy = lambda states: torch.tensor(5.0)  # far above the target (-2): alpha must fall
+    grads, step = [], agent.alpha_optimizer.step
+    agent.alpha_optimizer.step = lambda: (grads.append(agent.log_alpha.grad.clone()), step())[1]
     agent.update_alpha(torch.zeros(2, 3))
     assert agent.log_alpha.item() < 0
+    assert grads[0].item() == pytest.approx(7.0)  # d/d log alpha of -log alpha (target - entropy) = 5 - (-2)
+
+
+def test_dacer_critic_heads_and_the_smaller_mean():
+    """Each net maps (s, a) to a mean (first output) and a std (softplus of the second); min_q is the
+    elementwise smaller of the two nets' means."""
+    from agents.algorithms.dacer import TwinDistributionalQ
+
+    torch.manual_seed(0)
+    critic, s, a = TwinDistributionalQ(3, 2, [8]), torch.randn(6, 3), torch.rand(6, 2)
+    raw = [net.net(torch.cat([s, a], dim=-1)) for net in (critic.q1, critic.q2)]
+    (m1, s1), (m2, s2) = critic(s, a)
+    assert torch.equal(m1, raw[0][:, :1]) and torch.equal(m2, raw[1][:, :1])
+    assert torch.allclose(s1, torch.nn.functional.softplus(raw[0][:, 1:]))
+    assert torch.equal(critic.min_q(s, a), torch.minimum(m1, m2)) and not torch.equal(m1, m2)
+
+
+def test_dacer_critic_step_by_hand():
+    """A critic update on a fixed batch and fixed targets: each net's b (DSAC-T) is the Polyak average
+    of its std's batch mean, and the critic loss the sum of the two nets' DSAC-T losses, each with its b."""
+    from agents.algorithms.dacer import dsac_t_loss
+
+    torch.manual_seed(0)
+    agent = _agent("dacer", {"batch_size": 4, "diffusion_steps": 2, "random_timesteps": 0, "polyak": 0.25})
+    s, a = torch.randn(4, 3), torch.rand(4, 2) * 2 - 1
+    agent.sample_batch = lambda: (None, {"observations": s, "actions": a})
+    target, sample = torch.randn(4, 1), torch.randn(4, 1)
+    agent.critic_targets = lambda batch: (target, sample)
+    before = torch.tensor([0.3, 0.7])
+    agent.sigma_ema, agent.updates = before.clone(), 1  # update 1: no policy step (policy_delay 2)
+    with torch.no_grad():
+        (mu1, sd1), (mu2, sd2) = agent.critic(s, a)
+        b = before + 0.25 * (torch.stack([sd1.mean(), sd2.mean()]) - before)
+        expected = dsac_t_loss(mu1, sd1, target, sample, b[0]) + dsac_t_loss(mu2, sd2, target, sample, b[1])
+    agent.update(timestep=1, timesteps=10)
+    assert torch.allclose(agent.sigma_ema, b)
+    assert torch.allclose(agent.tracking_data["Loss / Critic loss"][-1], expected)
+    assert agent.updates == 2
+
+
+def test_qvpo_entropy_rows_are_uniform_on_the_action_box(monkeypatch):
+    import agents.algorithms.qvpo as qvpo
+
+    agent = _agent("qvpo", {"batch_size": 64, "diffusion_steps": 2, "sampling_number": 4,
+                            "batch_sampling_number": 10})
+    for _ in range(4):
+        agent.record_transition(observations=torch.randn(2, 3), states=None, actions=torch.rand(2, 2) * 2 - 1,
+                                rewards=torch.randn(2, 1), next_observations=torch.randn(2, 3), next_states=None,
+                                terminated=torch.zeros(2, 1, dtype=torch.bool),
+                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+    seen, weighted_batch = {}, qvpo.weighted_batch
+    monkeypatch.setattr(qvpo, "weighted_batch", lambda *args: (seen.update(uniform=args[3]), weighted_batch(*args))[1])
+    agent.update_actor(0, 10)
+    uniform = seen["uniform"]
+    assert uniform.shape == (640, 2) and uniform.min() >= -1 and uniform.max() <= 1
+    assert uniform.min() < -0.95 and uniform.max() > 0.95 and abs(uniform.mean()) < 0.1
 
 
 def test_dacer_td_target_uses_the_policy_before_its_step():
@@ -395,7 +470,7 @@ def _params(module: torch.nn.Module) -> list[torch.Tensor]:
 def test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates(algo):
     """target <- target + tau (critic - target) after each update, with the configured tau (0.1 here,
     so tau = 1 or a skipped update fails); DACER moves it only on the updates its policy_delay (2)
-    selects, as the original's delay_update does: update 0 moves it, update 1 leaves it."""
+    selects, as the original's delay_update does: updates 0 and 2 move it, 1 and 3 leave it."""
     tau = 0.1
     agent = _agent(algo, {"batch_size": 8, "diffusion_steps": 2, "random_timesteps": 0, "polyak": tau})
     for _ in range(4):
@@ -403,7 +478,7 @@ def test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates(algo):
                                 rewards=torch.randn(2, 1), next_observations=torch.randn(2, 3), next_states=None,
                                 terminated=torch.zeros(2, 1, dtype=torch.bool),
                                 truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
-    for update in range(2 if algo == "dacer" else 1):
+    for update in range(4 if algo == "dacer" else 1):
         before = _params(agent.target_critic)
         agent.update(timestep=0, timesteps=10)
         critic, after = _params(agent.critic), _params(agent.target_critic)
@@ -412,3 +487,4 @@ def test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates(algo):
             expected = old + tau * (source - old) if moves else old
             assert torch.allclose(new, expected, atol=1e-7), (algo, update)
         assert any(not torch.equal(o, n) for o, n in zip(before, after)) == moves
+    assert agent.updates == (4 if algo == "dacer" else 1)

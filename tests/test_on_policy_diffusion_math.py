@@ -258,24 +258,25 @@ def test_fpo_trust_region_on_hand_built_advantages():
     """ASPO (FPO++): min(r A, clip(r) A) for A > 0, r A - |A| / (2 eps) (r - 1)^2 for A <= 0; PPO
     (FPO): the clipped objective for both; a log-ratio above 10 counts as 10 in the value and as
     itself in the gradient (straight-through); advantages are clamped to +-100."""
-    log_ratio = torch.tensor([[0.02, -0.3], [0.2, 0.01], [-0.1, 12.0], [0.0, 0.04], [0.01, -0.02]],
-                             requires_grad=True)
-    adv = torch.tensor([[1.0], [-2.0], [-0.5], [0.0], [150.0]])  # the last clamped to 100
+    log_ratio = torch.tensor([[0.02, -0.3], [0.2, 0.01], [-0.1, 12.0], [0.0, 0.04], [0.01, -0.02], [0.2, -0.01],
+                              [0.03, -0.04]], requires_grad=True)
+    adv = torch.tensor([[1.0], [-2.0], [-0.5], [0.0], [150.0], [1.0], [-150.0]])  # +-150 clamped to +-100
+    n = 2 * len(adv)
     for region in ("aspo", "ppo"):
         agent = _agent("fpopp", mc_samples=2, ratio_clip=0.05, trust_region=region)
         got = agent.policy_loss(log_ratio, adv)
-        total, grads = 0.0, torch.zeros(5, 2)
-        for b in range(5):
+        total, grads = 0.0, torch.zeros(len(adv), 2)
+        for b in range(len(adv)):
             for m in range(2):
                 a, r = max(-100.0, min(100.0, adv[b, 0].item())), math.exp(min(log_ratio[b, m].item(), 10.0))
                 clipped = max(0.95, min(1.05, r))
                 if region == "aspo" and a <= 0:
                     total += r * a - abs(a) / 0.1 * (r - 1) ** 2
-                    grads[b, m] = -(a - abs(a) / 0.05 * (r - 1)) * r / 10
+                    grads[b, m] = -(a - abs(a) / 0.05 * (r - 1)) * r / n
                 else:
                     total += min(r * a, clipped * a)
-                    grads[b, m] = -(a * r / 10 if r * a <= clipped * a else 0.0)
-        assert got.item() == pytest.approx(-total / 10, rel=1e-6)
+                    grads[b, m] = -(a * r / n if r * a <= clipped * a else 0.0)
+        assert got.item() == pytest.approx(-total / n, rel=1e-6)
         (grad,) = torch.autograd.grad(got, log_ratio)
         assert torch.allclose(grad, grads, rtol=1e-5), (region, grad, grads)
 

@@ -48,7 +48,7 @@ class VelocityField(nn.Module):
         return x
 
     def cfm_losses(self, state: torch.Tensor, action: torch.Tensor, eps: torch.Tensor, t: torch.Tensor,
-                   reduction: str = "sqrt") -> torch.Tensor:
+                   reduction: str) -> torch.Tensor:
         """[B, M] losses ||v(x_t, s, t) - (eps - a)||^2, one per (noise, time) pair: ``action`` [B, a],
         ``eps`` [B, M, a], ``t`` [B, M]; reduced over the action as the sum / sqrt(a) (``sqrt``,
         FPO++'s ``cfm_loss_reduction``) or the mean (``mean``, FPO's)."""
