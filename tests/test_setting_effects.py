@@ -1,13 +1,14 @@
-"""Every setting of a diffusion agent acts: changed alone, it changes what the agent does.
+"""Every setting of every agent acts: changed alone, it changes what the agent does.
 
 The fidelity ledger's "pinned by" column names, for every setting, a test that fails when the
-setting's effect is removed. The formula-level settings have closed-form tests (each agent's
-``FIDELITY.tests``); every other setting is pinned here. The probe builds the agent twice from the
-same seed and feeds both the same observations, rewards, terminations and time-outs: one with the
-setting as the probe sets it, one with only that setting changed. The traces (actions while
-training, the losses, the weights after the updates, an evaluation action) must differ; an agent
-that ignored the setting would give identical traces. A setting a row says has no observable effect
-(``FIDELITY.resolve_only``, with its reason) must give identical traces.
+setting's effect is removed. The formula-level settings have closed-form tests (each diffusion
+agent's ``FIDELITY.tests``); every other setting, and every setting of the classic (skrl) agents, is
+pinned here. The probe builds the agent twice from the same seed and feeds both the same
+observations, rewards, terminations and time-outs: one with the setting as the probe sets it, one
+with only that setting changed. The traces (actions while training, the losses, the weights after
+the updates, an evaluation action) must differ; an agent that ignored the setting would give
+identical traces. A setting a row says has no observable effect (``FIDELITY.resolve_only``, with its
+reason) must give identical traces.
 """
 
 from __future__ import annotations
@@ -46,8 +47,16 @@ PER_AGENT = {"qvpo": {"sampling_number": 4, "batch_sampling_number": 4, "explore
 ALTERNATIVE = {"desired_kl": 1e-7}
 
 
-def _diffusion_agents() -> list[catalogue.Algorithm]:
-    return [a for a in catalogue.algorithms().values() if a.fidelity is not None]
+def _agents() -> list[catalogue.Algorithm]:
+    return list(catalogue.algorithms().values())
+
+
+def _pinned_elsewhere(algo: catalogue.Algorithm) -> dict[str, str]:
+    return algo.fidelity.tests if algo.fidelity else {}
+
+
+def _resolve_only(algo: catalogue.Algorithm) -> dict[str, str]:
+    return algo.fidelity.resolve_only if algo.fidelity else {}
 
 
 def probe_overrides(algo: catalogue.Algorithm) -> dict:
@@ -59,7 +68,7 @@ def probe_overrides(algo: catalogue.Algorithm) -> dict:
 
 def probed(algo: catalogue.Algorithm) -> list[str]:
     """The settings this file pins: every declared one the ledger does not pin with its own test."""
-    return [k for k in settings.declared(algo.config) if k != "profile" and k not in algo.fidelity.tests]
+    return [k for k in settings.declared(algo.config) if k != "profile" and k not in _pinned_elsewhere(algo)]
 
 
 def other_value(spec: settings.Setting, value):
@@ -117,7 +126,7 @@ def _baseline(algo_name: str) -> torch.Tensor:
     return trace(algo_name, probe_overrides(catalogue.get(algo_name)))
 
 
-CASES = [(a.name, key) for a in _diffusion_agents() for key in probed(a)]
+CASES = [(a.name, key) for a in _agents() for key in probed(a)]
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -132,18 +141,18 @@ def test_each_setting_acts(algo_name, key):
     _, spec = settings.declared(algo.config)[key]
     other = ALTERNATIVE.get(key, other_value(spec, resolved[key]))
     if other is None:  # one valid value: nothing to change, and the ledger must say why
-        assert algo.fidelity.resolve_only.get(key), f"{algo_name}.{key} has one valid value and no reason"
+        assert _resolve_only(algo).get(key), f"{algo_name}.{key} has one valid value and no reason"
         return
     changed = dict(overrides, **{key: other})
     differs = not _same(_baseline(algo_name), trace(algo_name, changed))
-    if key in algo.fidelity.resolve_only:
+    if key in _resolve_only(algo):
         assert not differs, f"{algo_name}.{key} is said to change nothing, but it changed the trace"
     else:
         assert differs, f"{algo_name}.{key} = {changed[key]} (probe: {resolved[key]}) changed nothing the agent did"
 
 
 def test_the_probe_is_deterministic_and_names_its_cases():
-    for algo in _diffusion_agents():
+    for algo in _agents():
         assert _same(_baseline(algo.name), trace(algo.name, probe_overrides(algo)))
     assert EFFECT_TEST.endswith("::" + test_each_setting_acts.__name__)
-    assert len(CASES) > 100
+    assert len(CASES) > 150
