@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 # A Python 3.12 that really runs: $(PYTHON) if given, else python3.12 on PATH, else pyenv's 3.12.x.
 PYTHON_CANDIDATES := $(if $(PYTHON),$(PYTHON),python3.12 $(wildcard $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions/3.12*/bin/python3))
 
-.PHONY: setup assets smoke test perf tasks bench-all report clean-results
+.PHONY: setup assets smoke test mutation perf tasks bench-all report clean-results
 # The review's experiments (experiments/*.yaml). Pass runner options through RUN_ARGS, e.g.
 #   make bench-all RUN_ARGS="--launcher ray --address auto --gpus-per-run 1"
 EXPERIMENTS := task_diversity parallelization diffusion_steps cross_embodiment ood_terrain
@@ -46,6 +46,13 @@ report: setup
 test: setup
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# Mutation testing of the agents' math (docs/mutation.md); long, not part of CI: see that page for the time
+mutation: setup
+	$(PY) -m pip install --quiet -e '.[test,mutation]'
+	rm -rf mutants
+	@start=$$(date +%s); status=0; $(PY) -m mutmut run || status=$$?; \
+	  $(PY) -m agents.mutation_page --seconds $$(( $$(date +%s) - start )) && exit $$status
 
 perf: setup
 	$(PY) -m benchmark.perf_ppo

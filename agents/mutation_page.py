@@ -1,0 +1,176 @@
+"""``docs/mutation.md``: how much of the agents' math the fast tests pin, measured by mutation testing.
+
+    make mutation            # mutmut run over agents/algorithms and agents/diffusion, then this page
+    python -m agents.mutation_page --seconds N   # the page again from the results in mutants/
+
+mutmut (configured in ``pyproject.toml``) changes one operator, constant, argument or condition at a
+time in a function of ``agents/algorithms`` or ``agents/diffusion`` and runs the fast tests that
+reach that function; a mutant is *killed* when one of them fails (or times out). A survivor is
+either a gap in the tests or a change that cannot be observed; every survivor is listed with its
+diff and, where one of :data:`EXPLAINED`'s rules matches it, why it cannot be observed. The kill rate
+counts survivors and mutants no fast test reaches against the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import dataclasses
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = ROOT / "docs" / "mutation.md"
+MUTANTS = ROOT / "mutants"
+KILLED = {1, 3, 24, -24, 36, 152, 255}  # a test failed, pytest errored, or the mutant timed out
+SURVIVED, NO_TESTS = 0, {5, 33}
+
+
+@dataclasses.dataclass(frozen=True)
+class Rule:
+    """Survivors this explains: the mutated function matches ``function`` and a changed line ``change``."""
+
+    function: str  # regex over "<module>.<function>" (methods as Class.method)
+    change: str  # regex over the changed lines ("- old" / "+ new")
+    reason: str
+
+
+# Why a survivor cannot be observed by any test of the agents' math (each rule checked by hand).
+EXPLAINED: tuple[Rule, ...] = (
+    Rule(r".*", r"^[-+].*\bdevice\b", "equivalent on the CPU the tests run on: a device of None (or none given) "
+         "means the default device, the CPU; the GPU route runs this code on CUDA"),
+    Rule(r"agents\.algorithms\.(dacer\.DistributionalQ\.forward|fpopp\.FPOPlusPlus\.policy_loss)",
+         r"^\+.*dim=\+1", "equivalent: dim=+1 and dim=-1 are the same dimension of the 2-D tensors it takes"),
+    Rule(r"agents\.algorithms\.dacer\.dsac_t_loss", r"^\+.*\(mean - torch\.clamp",
+         "equivalent: y_hat enters only as (mean - y_hat)^2, the same for mean + c and mean - c"),
+    Rule(r"agents\.algorithms\.fpopp\.FPOPlusPlus\.policy_loss", r"^\+.*adv >= 0",
+         "equivalent: at A = 0 both branches (PPO's clip and SPO) are 0 with a zero gradient"),
+    Rule(r".*", r"^\+.*zero_grad\(set_to_none=(False|None)\)",
+         "equivalent: the gradients are cleared right before the backward pass, to zeros or to None alike"),
+    Rule(r"agents\.algorithms\.dacer\.DACER\.update", r"^\+.*self\.critic\.requires_grad_\(True\)",
+         "equivalent: gradients the policy loss would leave in the critic are cleared by the critic's own "
+         "step (zero_grad before its backward pass); freezing it only saves work"),
+    Rule(r"agents\.algorithms\.sac\.SACAgent\.init", r"^\+.*trainer_cfg=None",
+         "equivalent in the harness: the loop calls init() without a trainer config (agents/interface.py)"),
+)
+
+
+@dataclasses.dataclass
+class Mutant:
+    name: str  # mutmut's name: <module>.<mangled function>__mutmut_<n>
+    module: str
+    code: int | None
+    diff: list[str]
+
+    @property
+    def function(self) -> str:
+        mangled = self.name.removeprefix(self.module + ".").rsplit("__mutmut_", 1)[0]
+        return self.module + "." + mangled.removeprefix("x_").replace("xǁ", "").replace("ǁ", ".")
+
+    def status(self) -> str:
+        if self.code in KILLED:
+            return "killed"
+        if self.code == SURVIVED:
+            return "survived"
+        if self.code in NO_TESTS:
+            return "no test reaches it"
+        return "not run" if self.code is None else f"other ({self.code})"
+
+    def reason(self) -> str | None:
+        for rule in EXPLAINED:
+            if re.fullmatch(rule.function, self.function) and any(re.match(rule.change, line) for line in self.diff):
+                return rule.reason
+        return None
+
+
+def load(mutants: Path = MUTANTS) -> list[Mutant]:
+    """Every mutant mutmut made, with its result and (for those not killed) its diff."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    out = []
+    for meta in sorted(mutants.rglob("*.py.meta")):
+        source = meta.relative_to(mutants).with_suffix("")
+        module = ".".join(source.with_suffix("").parts)
+        for name, code in json.loads(meta.read_text())["exit_code_by_key"].items():
+            diff = []
+            if code not in KILLED:
+                text = get_diff_for_mutant(name, path=str(source))
+                diff = [line for line in text.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+            out.append(Mutant(name, module, code, diff))
+    return out
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'")
+
+
+def render(mutants: list[Mutant], seconds: float | None, commit: str, version: str) -> str:
+    per = collections.defaultdict(collections.Counter)
+    for m in mutants:
+        per[m.module][m.status()] += 1
+        if m.status() != "killed" and m.reason():
+            per[m.module]["explained"] += 1
+    total = sum(per.values(), collections.Counter())
+    ran = total["killed"] + total["survived"] + total["no test reaches it"]
+
+    def rate(c: collections.Counter) -> str:
+        n = c["killed"] + c["survived"] + c["no test reaches it"]
+        return f"{100 * c['killed'] / n:.1f} %" if n else "-"
+
+    def with_explained(c: collections.Counter) -> str:
+        n = c["killed"] + c["survived"] + c["no test reaches it"]
+        return f"{100 * (c['killed'] + c['explained']) / n:.1f} %" if n else "-"
+
+    took = f"{seconds / 60:.0f} min" if seconds else "not timed"
+    lines = [
+        "# Mutation testing of the agents' math", "",
+        "Generated by `make mutation` (mutmut over `agents/algorithms` and `agents/diffusion`, each mutant run "
+        "against the fast tests that reach its function; configuration in `pyproject.toml`, page by "
+        "`agents/mutation_page.py`); do not edit by hand. Not part of CI: it is long.", "",
+        f"Measured at commit `{commit}` with mutmut {version}; the run took {took} on this project's "
+        "2-core CPU machine. Killed: a test failed or timed out. Explained: a survivor a rule below shows "
+        "cannot be observed.", "",
+        f"**Kill rate: {rate(total)}** ({total['killed']} of {ran}); killed or explained: {with_explained(total)}.",
+        "", "| module | mutants | killed | survived | no test reaches it | explained | kill rate | killed or explained |",
+        "|---|---|---|---|---|---|---|---|"]
+    for module in sorted(per):
+        c = per[module]
+        lines.append(f"| `{module}` | {sum(v for k, v in c.items() if k != 'explained')} | {c['killed']} | "
+                     f"{c['survived']} | {c['no test reaches it']} | {c['explained']} | {rate(c)} | {with_explained(c)} |")
+    if total["not run"]:
+        lines += ["", f"{total['not run']} mutants were not run (the run was stopped early)."]
+    lines += ["", "## Rules for survivors that cannot be observed", ""]
+    lines += [f"- `{rule.function}` changing a line matching `{rule.change}`: {rule.reason}" for rule in EXPLAINED]
+    lines += ["", "## Every mutant not killed", "",
+              "| mutant | status | change | why it survives |", "|---|---|---|---|"]
+    for m in mutants:
+        if m.status() in ("killed", "not run"):
+            continue
+        change = " / ".join(line[0] + " " + line[1:].strip() for line in m.diff)
+        lines.append(f"| `{m.name.removeprefix('agents.')}` | {m.status()} | `{_cell(change)[:300]}` | "
+                     f"{_cell(m.reason() or 'not explained: a gap in the tests')} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=None, help="how long the mutmut run took")
+    args = parser.parse_args(argv)
+    if not MUTANTS.is_dir():
+        print(f"error: no mutmut results in {MUTANTS}; run: make mutation", file=sys.stderr)
+        return 2
+    import mutmut
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip() or "unknown"
+    mutants = load()
+    PAGE.write_text(render(mutants, args.seconds, commit, mutmut.__version__))
+    print(f"wrote {PAGE} ({len(mutants)} mutants)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
