@@ -154,6 +154,8 @@ def test_ppo_adapts_its_rate_and_normalizes_values():
     from skrl.resources.schedulers.torch import KLAdaptiveLR
 
     assert agent.cfg.learning_rate_scheduler[0] is KLAdaptiveLR and agent.cfg.value_preprocessor is not None
+    _, plain = _build("ppo", {"value_normalization": False})
+    assert plain.cfg.value_preprocessor is None
 
 
 @pytest.mark.parametrize("algo", ["ddpg", "td3"])

@@ -204,7 +204,7 @@ def test_fpo_cfm_loss_by_hand():
     """||v(x_t, s, t) - (eps - a)||^2 with x_t = t eps + (1 - t) a, time features cos/sin(2^j t),
     reduced as sum / sqrt(dim) (FPO++) or mean (FPO), for every (noise, time) pair."""
     torch.manual_seed(0)
-    field = VelocityField(3, 2, [16], t_dim=8)
+    field = VelocityField(3, 2, [16], t_dim=8, activation=torch.nn.ELU)
     state, action = torch.randn(2, 3), torch.randn(2, 2)
     eps, t = torch.randn(2, 3, 2), torch.rand(2, 3)
     for reduction in ("sqrt", "mean"):

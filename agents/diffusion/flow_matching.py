@@ -31,7 +31,7 @@ def fourier_time(t: torch.Tensor, dim: int) -> torch.Tensor:
 class VelocityField(nn.Module):
     """v(x_t, s, t): an MLP on concat(state, time features, x_t)."""
 
-    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], t_dim: int, activation=nn.ELU):
+    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], t_dim: int, activation: type[nn.Module]):
         super().__init__()
         self.t_dim, self.act_dim = t_dim, act_dim
         self.net = mlp([obs_dim + t_dim + act_dim, *hidden, act_dim], activation=activation)
