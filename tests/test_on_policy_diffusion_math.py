@@ -174,6 +174,17 @@ def test_dppo_trains_only_the_fine_tuned_steps():
     assert not torch.allclose(before[:, -1], after[:, -1])
 
 
+def test_dppo_clip_schedule_by_hand():
+    """clip_i = base + (clip - base) (e^{rate u_i} - 1) / (e^rate - 1), u_i = i / (K' - 1): from base at
+    the noisiest fine-tuned step to clip at the last; one step gets base (the original's u = 0)."""
+    from agents.algorithms.dppo import clip_schedule
+
+    assert torch.allclose(clip_schedule(0.1, 0.5, 3.0, 2), torch.tensor([0.1, 0.5]))
+    mid = 0.1 + 0.4 * math.expm1(1.5) / math.expm1(3.0)
+    assert torch.allclose(clip_schedule(0.1, 0.5, 3.0, 3), torch.tensor([0.1, mid, 0.5]))
+    assert torch.allclose(clip_schedule(0.1, 0.5, 3.0, 1), torch.tensor([0.1]))
+
+
 def test_dppo_surrogate_on_hand_built_pairs():
     """PPO's clipped objective per (environment step, denoising step) pair, the advantage discounted
     by gamma_d^(K' - i - 1) and the clip c_i = base + (clip - base)(e^{rate u} - 1)/(e^{rate} - 1),
