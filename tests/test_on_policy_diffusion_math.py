@@ -151,6 +151,51 @@ def test_dppo_acting_noise_is_floored():
     assert noise.std().item() == pytest.approx(0.2 * clamped_std, rel=0.03)
 
 
+@pytest.mark.parametrize("ddim_steps", [0, 2])
+def test_dppo_evaluation_chain_by_hand(ddim_steps):
+    """Evaluation (deterministic): DDPM steps with their std floored at 1e-3 and no noise at the last
+    step; DDIM steps with eta = 0 and no noise; the earlier steps on the frozen denoiser. Acting: eta 1
+    and the std floored at min_sampling_std. Replayed by hand from the same draws."""
+    mdp = _mdp(4, 2, ddim_steps=ddim_steps, min_sampling_std=0.2, randn_clip=1.5)
+    with torch.no_grad():
+        for p in mdp.denoiser.parameters():
+            p.add_(0.3)  # the live denoiser now differs from the frozen copy of the first steps
+    state = torch.randn(6, 3)
+    for deterministic in (True, False):
+        torch.manual_seed(7)
+        with torch.no_grad():
+            chain, _ = mdp.sample(state, deterministic=deterministic)
+        torch.manual_seed(7)
+        x, steps = torch.randn(6, 2), mdp.steps
+        out = [x] if steps == 2 else []  # the chain starts at the first fine-tuned step's input
+        for i in range(steps):
+            with torch.no_grad():
+                mean, std = mdp.mean_std(x, state, torch.full((6,), i), eta=0.0 if deterministic else 1.0,
+                                         net=mdp.frozen if i < steps - 2 else None)
+            if deterministic:
+                drawn = torch.zeros_like(std) if ddim_steps or i == steps - 1 else std.clamp(min=1e-3)
+            else:
+                drawn = std.clamp(min=0.2)
+            x = mean + drawn * torch.randn_like(x).clamp(-1.5, 1.5)
+            if i + 1 >= steps - 2:
+                out.append(x)
+        assert torch.allclose(chain, torch.stack(out, dim=1), atol=1e-6), (ddim_steps, deterministic)
+    assert not torch.allclose(chain[:, 1], chain[:, 2])
+
+
+def test_dppo_settings_that_do_not_fit_the_chain_are_refused():
+    from tasks.errors import UserError
+
+    with pytest.raises(UserError, match=r"fine_tuned_steps'; valid: 0 \(all\) or in \[1, 4\] \(the chain's "
+                                        r"denoising steps\)"):
+        resolve_config("dppo", get_task("ant"), {"diffusion_steps": 4, "fine_tuned_steps": 5})
+    with pytest.raises(UserError, match=r"in \[1, 2\] \(the chain's DDIM steps\)"):
+        resolve_config("dppo", get_task("ant"), {"diffusion_steps": 4, "ddim_steps": 2, "fine_tuned_steps": 3})
+    with pytest.raises(UserError, match=r"'ddim_steps'; valid: 0 or a divisor of diffusion_steps \(10\)"):
+        resolve_config("dppo", get_task("ant"), {"diffusion_steps": 10, "ddim_steps": 4})
+    assert resolve_config("dppo", get_task("ant"), {"diffusion_steps": 10, "ddim_steps": 5})["ddim_steps"] == 5
+
+
 def test_dppo_trains_only_the_fine_tuned_steps():
     """With fine_tuned_steps < K the earlier steps use a frozen copy of the initial denoiser: outside
     the optimizer, untouched by a change of the trained denoiser, which moves only the chain's
