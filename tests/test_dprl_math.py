@@ -322,6 +322,18 @@ def test_dacer_alpha_schedules():
     assert grads[0].item() == pytest.approx(7.0)  # d/d log alpha of -log alpha (target - entropy) = 5 - (-2)
 
 
+def test_dacer_noisy_action_by_hand():
+    """DACER acts with chain + noise_scale * alpha * N(0, I), clipped to the action box [-1, 1]."""
+    agent = _agent("dacer", {"initial_alpha": 2.0, "noise_scale": 0.15})
+    chain = torch.tensor([[0.9, -0.9], [0.0, 0.5], [-0.2, 0.95]]).repeat(50, 1)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        got = agent.noisy(chain)
+    torch.manual_seed(1)
+    expected = (chain + 0.3 * torch.randn_like(chain)).clamp(-1.0, 1.0)
+    assert torch.allclose(got, expected) and (got.abs() == 1.0).any()
+
+
 def test_dacer_critic_heads_and_the_smaller_mean():
     """Each net maps (s, a) to a mean (first output) and a std (softplus of the second); min_q is the
     elementwise smaller of the two nets' means."""

@@ -45,10 +45,14 @@ def _normal_logpdf(x: float, mean: float, std: float) -> float:
 
 
 # --- DPPO ------------------------------------------------------------------------------------------
+MDP_DEFAULTS = {"ddim_steps": 0, "min_sampling_std": 0.1, "min_logprob_std": 0.1, "denoised_clip": 1.0,
+                "randn_clip": 3.0}
+
+
 def _mdp(steps=4, fine_tuned=4, **kw):
     torch.manual_seed(0)
     return DenoisingMDP(Denoiser(3, 2, [16, 16], t_dim=8, time_hidden=16), NoiseSchedule("cosine", steps),
-                        fine_tuned=fine_tuned, **kw)
+                        fine_tuned=fine_tuned, **{**MDP_DEFAULTS, **kw})
 
 
 def test_dppo_step_log_prob_is_the_floored_gaussian_by_hand():
@@ -103,7 +107,7 @@ def test_dppo_chain_log_prob_is_the_sum_of_its_steps():
         for j in range(fine_tuned):
             pos = torch.full((7,), steps - fine_tuned + j)
             with torch.no_grad():
-                mean, std = mdp.mean_std(chain[:, j], state, pos)
+                mean, std = mdp.mean_std(chain[:, j], state, pos, eta=1.0)
             step = torch.distributions.Normal(mean, std.clamp(min=0.1)).log_prob(chain[:, j + 1]).clamp(-5, 2)
             assert torch.allclose(batched[:, j], step.mean(-1), atol=1e-5)
             total += step.mean(-1)
@@ -142,7 +146,7 @@ def test_dppo_acting_noise_is_floored():
     torch.manual_seed(3)
     with torch.no_grad():
         chain, _ = mdp.sample(state)
-        mean, _ = mdp.mean_std(chain[:, -2], state, torch.full((20000,), 3))
+        mean, _ = mdp.mean_std(chain[:, -2], state, torch.full((20000,), 3), eta=1.0)
     noise = chain[:, -1] - mean
     c = 1.5
     phi, cdf = math.exp(-c * c / 2) / math.sqrt(2 * math.pi), 0.5 * (1 + math.erf(c / math.sqrt(2)))
@@ -194,6 +198,17 @@ def test_dppo_settings_that_do_not_fit_the_chain_are_refused():
     with pytest.raises(UserError, match=r"'ddim_steps'; valid: 0 or a divisor of diffusion_steps \(10\)"):
         resolve_config("dppo", get_task("ant"), {"diffusion_steps": 10, "ddim_steps": 4})
     assert resolve_config("dppo", get_task("ant"), {"diffusion_steps": 10, "ddim_steps": 5})["ddim_steps"] == 5
+
+
+def test_dppo_chain_guards_its_shape_and_keeps_no_schedule_in_checkpoints():
+    """fine_tuned in [1, K] and DDIM steps dividing K, else an error naming both; a frozen copy only
+    when fewer than K steps are fine-tuned; the step tables derive from the config, not checkpoints."""
+    with pytest.raises(ValueError, match=r"fine-tuned steps must be in \[1, 4\], got 0"):
+        _mdp(4, 0)
+    with pytest.raises(ValueError, match=r"DDIM steps 3 must divide the denoising steps 4"):
+        _mdp(4, 1, ddim_steps=3)
+    assert _mdp(4, 1).frozen is not None and _mdp(4, 4).frozen is None
+    assert not {"t", "abar_t", "abar_prev_t"} & set(_mdp(4, 4).state_dict())
 
 
 def test_dppo_trains_only_the_fine_tuned_steps():

@@ -42,9 +42,8 @@ class DenoisingMDP(torch.nn.Module):
     """See the module docstring. Chains are ``[B, fine_tuned + 1, a]``: the input of the first
     fine-tuned step, then each fine-tuned step's output; the last row is the action."""
 
-    def __init__(self, denoiser: Denoiser, schedule: NoiseSchedule, *, fine_tuned: int, ddim_steps: int = 0,
-                 min_sampling_std: float = 0.1, min_logprob_std: float = 0.1, denoised_clip: float = 1.0,
-                 randn_clip: float = 3.0):
+    def __init__(self, denoiser: Denoiser, schedule: NoiseSchedule, *, fine_tuned: int, ddim_steps: int,
+                 min_sampling_std: float, min_logprob_std: float, denoised_clip: float, randn_clip: float):
         super().__init__()
         steps = ddim_steps or schedule.steps
         if not 1 <= fine_tuned <= steps:
@@ -64,7 +63,7 @@ class DenoisingMDP(torch.nn.Module):
         self.register_buffer("abar_t", abar[t].flip(0), persistent=False)
         self.register_buffer("abar_prev_t", abar_prev.flip(0), persistent=False)
 
-    def mean_std(self, x: torch.Tensor, state: torch.Tensor, i: torch.Tensor, eta: float = 1.0,
+    def mean_std(self, x: torch.Tensor, state: torch.Tensor, i: torch.Tensor, eta: float,
                  net: torch.nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and (unfloored) std of step ``i`` ([R] step positions, 0 = noisiest) from ``x`` [R, a]."""
         t = self.t[i]
@@ -115,5 +114,5 @@ class DenoisingMDP(torch.nn.Module):
         batch, n, act_dim = chain.shape[0], self.fine_tuned, chain.shape[-1]
         pos = (torch.arange(n, device=chain.device) + self.steps - n).repeat(batch)
         x = chain[:, :-1].reshape(batch * n, act_dim)
-        mean, std = self.mean_std(x, state.repeat_interleave(n, dim=0), pos)
+        mean, std = self.mean_std(x, state.repeat_interleave(n, dim=0), pos, eta=1.0)
         return self._step_log_prob(mean, std, chain[:, 1:].reshape(batch * n, act_dim)).view(batch, n)
