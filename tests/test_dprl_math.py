@@ -71,6 +71,92 @@ def test_dipo_first_action_step_is_the_action_learning_rate():
     assert torch.allclose(moved, 0.03 * toward, rtol=1e-2, atol=0)
 
 
+def _gmm_entropy_by_loops(x, components, iterations, ridge, first):
+    """gmm_entropy's fit and both estimators written plainly, one state and one component at a time."""
+    out = {"bound": [], "monte_carlo": []}
+    n, d = x.shape[1:]
+    for xs, f in zip(x.double(), first):
+        centers = [xs[f]]
+        for _ in range(components - 1):
+            dist = torch.stack([((xs - c) ** 2).sum(-1) for c in centers]).min(0).values
+            centers.append(xs[dist.argmax()])
+        spread = xs.var(0, unbiased=False).mean() / components
+        means = centers
+        covs = [(spread + ridge) * torch.eye(d, dtype=xs.dtype) for _ in range(components)]
+        weights = [1.0 / components] * components
+
+        def densities():
+            return torch.stack([math.log(w) + torch.distributions.MultivariateNormal(m, c).log_prob(xs)
+                                for w, m, c in zip(weights, means, covs)], dim=1)  # [n, c]
+
+        for _ in range(iterations):
+            resp = torch.softmax(densities(), dim=1)
+            nk = resp.sum(0) + 1e-10
+            weights = (nk / n).tolist()
+            means = [(resp[:, k:k + 1] * xs).sum(0) / nk[k] for k in range(components)]
+            covs = [((resp[:, k:k + 1] * (xs - means[k])).T @ (xs - means[k])) / nk[k] + ridge * torch.eye(d)
+                    for k in range(components)]
+        out["bound"].append(sum(-w * math.log(w) + w * (0.5 * d * (1 + math.log(2 * math.pi))
+                                                          + 0.5 * torch.logdet(c).item())
+                                for w, c in zip(weights, covs)))
+        out["monte_carlo"].append(-torch.logsumexp(densities(), dim=1).mean().item())
+    return out
+
+
+@pytest.mark.parametrize("components,iterations", [(1, 3), (2, 1), (3, 6)])
+def test_gmm_entropy_against_a_loop_by_loop_fit(components, iterations):
+    """The batched EM fit (initialisation, E and M steps, weights) and both estimators equal a plain
+    per-state, per-component implementation on overlapping, unequal clusters."""
+    from agents.diffusion.gmm_entropy import gmm_entropy
+
+    gen = torch.Generator().manual_seed(3)
+    x = torch.cat([torch.randn(3, 70, 2, generator=gen) * torch.tensor([0.3, 0.1]) + 0.4,
+                   torch.randn(3, 30, 2, generator=gen) * 0.5 - 0.3], dim=1).double()
+    first = torch.randint(0, 100, (3,), generator=torch.Generator().manual_seed(9))
+    expected = _gmm_entropy_by_loops(x, components, iterations, 1e-4, first)
+    for estimator in ("bound", "monte_carlo"):
+        got = gmm_entropy(x, components=components, iterations=iterations, ridge=1e-4,
+                          generator=torch.Generator().manual_seed(9), estimator=estimator)
+        assert got.shape == (3,)
+        assert torch.allclose(got, torch.tensor(expected[estimator], dtype=got.dtype), atol=1e-8), estimator
+    with pytest.raises(ValueError, match="unknown entropy estimator 'kde'; valid: bound, monte_carlo"):
+        gmm_entropy(x, estimator="kde")
+
+
+@pytest.mark.parametrize("ratio", [1.0, 1e-6])
+def test_dipo_action_steps_by_hand(ratio):
+    """DIPO's action improvement: Adam (eps 1e-5) on -min Q with the gradient's norm clipped at
+    dim(a) x action_grad_norm_ratio, actions clamped to [-1, 1] after each step (a target outside the
+    box drives them onto it at ratio 1; at ratio 1e-6 the clip shrinks Adam's steps)."""
+
+    class FarCritic(QuadraticCritic):
+        target = torch.tensor([2.0, -2.0])
+
+    agent = _agent("dipo", {"action_gradient_steps": 3, "action_lr": 0.4, "action_grad_norm_ratio": ratio})
+    agent.critic = FarCritic()
+    start = torch.tensor([[0.9, -0.9], [0.0, 0.2]])
+    got = agent.improve_actions(torch.zeros(2, 3), start)
+    a = start.clone().requires_grad_(True)
+    adam = torch.optim.Adam([a], lr=0.4, eps=1e-5)
+    for _ in range(3):
+        (grad,) = torch.autograd.grad(-FarCritic().min_q(None, a).sum(), a)
+        a.grad = grad * min(1.0, 2 * ratio / (grad.norm().item() + 1e-6))
+        adam.step()
+        with torch.no_grad():
+            a.clamp_(-1.0, 1.0)
+    assert torch.allclose(got, a.detach(), atol=1e-6)
+    assert (got.abs() == 1.0).any() == (ratio == 1.0)
+
+
+def test_gmm_entropy_defaults_are_the_documented_fit():
+    import inspect
+
+    from agents.diffusion.gmm_entropy import gmm_entropy
+
+    defaults = {k: v.default for k, v in inspect.signature(gmm_entropy).parameters.items()}
+    assert (defaults["iterations"], defaults["ridge"]) == (30, 1e-4)  # the module docstring's fit
+
+
 def test_gmm_entropy_bound_and_monte_carlo():
     """Monte Carlo -mean log p matches the exact entropy; the original's bound (label entropy plus
     the components' entropies) is exact for one component and for far-apart modes, and above the
@@ -311,6 +397,8 @@ def test_dacer_alpha_schedules():
     for update in range(3):
         every_update.updates = update
         assert every_update.alpha_due(0, 100)
+    fresh = _agent("dacer")
+    assert fresh.alpha_due(1, 10)  # a tenth of 10 steps is every step; the first call is due at any step
     short_run = _agent("dacer")  # a tenth of a 5-step run rounds to every step
     assert [t for t in range(5) if short_run.alpha_due(t, 5)] == [0, 1, 2, 3, 4]
     agent = _agent("dacer", {"initial_alpha": 1.0, "target_entropy_per_dim": -1.0})
@@ -346,6 +434,7 @@ def test_dacer_critic_heads_and_the_smaller_mean():
     assert torch.equal(m1, raw[0][:, :1]) and torch.equal(m2, raw[1][:, :1])
     assert torch.allclose(s1, torch.nn.functional.softplus(raw[0][:, 1:]))
     assert torch.equal(critic.min_q(s, a), torch.minimum(m1, m2)) and not torch.equal(m1, m2)
+    assert m1.shape == s1.shape == (6, 1) and raw[0].shape == (6, 2)
 
 
 def test_dacer_critic_step_by_hand():
