@@ -21,8 +21,8 @@ def test_schedule_closed_forms():
             for t in range(k + 1)]
     expected = [1 - abar[i + 1] / abar[i] for i in range(k)]
     assert torch.allclose(cosine_betas(k), torch.tensor(expected, dtype=torch.float64).clamp(max=0.999))
-    b = vp_betas(4)
-    assert torch.allclose(b[0], torch.tensor(1 - math.exp(-0.1 / 4 - 0.5 * 9.9 * 1 / 16), dtype=torch.float64))
+    vp = [1 - math.exp(-0.1 / 4 - 0.5 * 9.9 * (2 * k - 1) / 16) for k in range(1, 5)]
+    assert torch.allclose(vp_betas(4), torch.tensor(vp, dtype=torch.float64))
     for kind in SCHEDULES:
         sched = NoiseSchedule(kind, 20)
         assert torch.all(sched.betas > 0) and torch.all(sched.betas < 1)
