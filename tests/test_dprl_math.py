@@ -465,11 +465,7 @@ def test_qvpo_entropy_rows_are_uniform_on_the_action_box(monkeypatch):
 
     agent = _agent("qvpo", {"batch_size": 64, "diffusion_steps": 2, "sampling_number": 4,
                             "batch_sampling_number": 10})
-    for _ in range(4):
-        agent.record_transition(observations=torch.randn(2, 3), states=None, actions=torch.rand(2, 2) * 2 - 1,
-                                rewards=torch.randn(2, 1), next_observations=torch.randn(2, 3), next_states=None,
-                                terminated=torch.zeros(2, 1, dtype=torch.bool),
-                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+    _record_random_transitions(agent)
     seen, weighted_batch = {}, qvpo.weighted_batch
     monkeypatch.setattr(qvpo, "weighted_batch", lambda *args: (seen.update(uniform=args[3]), weighted_batch(*args))[1])
     agent.update_actor(0, 10)
@@ -563,6 +559,15 @@ def test_genpo_minibatch_losses_on_a_fixed_batch():
 
 
 # --- target networks -------------------------------------------------------------------------------
+def _record_random_transitions(agent, steps: int = 4) -> None:
+    """Random transitions of 2 environments (actions in the box, no episode ends) into the replay memory."""
+    for _ in range(steps):
+        agent.record_transition(observations=torch.randn(2, 3), states=None, actions=torch.rand(2, 2) * 2 - 1,
+                                rewards=torch.randn(2, 1), next_observations=torch.randn(2, 3), next_states=None,
+                                terminated=torch.zeros(2, 1, dtype=torch.bool),
+                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+
+
 def _params(module: torch.nn.Module) -> list[torch.Tensor]:
     return [p.detach().clone() for p in module.parameters()]
 
@@ -574,11 +579,7 @@ def test_target_critic_moves_by_the_polyak_rate_and_only_on_its_updates(algo):
     selects, as the original's delay_update does: updates 0 and 2 move it, 1 and 3 leave it."""
     tau = 0.1
     agent = _agent(algo, {"batch_size": 8, "diffusion_steps": 2, "random_timesteps": 0, "polyak": tau})
-    for _ in range(4):
-        agent.record_transition(observations=torch.randn(2, 3), states=None, actions=torch.rand(2, 2) * 2 - 1,
-                                rewards=torch.randn(2, 1), next_observations=torch.randn(2, 3), next_states=None,
-                                terminated=torch.zeros(2, 1, dtype=torch.bool),
-                                truncated=torch.zeros(2, 1, dtype=torch.bool), infos={}, timestep=0, timesteps=1)
+    _record_random_transitions(agent)
     for update in range(4 if algo == "dacer" else 1):
         before = _params(agent.target_critic)
         agent.update(timestep=0, timesteps=10)
