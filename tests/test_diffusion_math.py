@@ -152,6 +152,61 @@ def test_each_step_clamps_the_predicted_x0(kind):
     assert (out - by_hand(False)).abs().max() > 1e-3
 
 
+def test_sample_replayed_by_hand():
+    """``sample`` with the agents' defaults (x0 and output clamped to [-1, 1], full per-step noise),
+    replayed from the same generator: x_K, then K noise draws; x0 = x_k / sqrt(abar_k) -
+    sqrt(1 / abar_k - 1) eps clamped, x_{k-1} = c0_k x0 + ck_k x_k + sqrt(var_k) z (no noise at
+    k = 0), the result clamped. A sharp random denoiser drives x0 past both bounds. (At k = 0 the
+    posterior mean is x0 itself, c0 = 1 and ck = 0, so the last clamp guards rounding only.)"""
+    torch.manual_seed(0)
+    sched, net = NoiseSchedule("cosine", 5), Denoiser(3, 2, [32])
+    with torch.no_grad():
+        net.net[-1].weight.mul_(8.0)
+    state = torch.randn(4, 3)
+    out = sample(net, sched, state, num=3, generator=torch.Generator().manual_seed(5))
+
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(12, 2, generator=gen).double()
+    noise = torch.randn(5, 12, 2, generator=gen).double()
+    s = state.repeat_interleave(3, dim=0)
+    clamped_x0 = set()
+    with torch.no_grad():
+        for k in reversed(range(5)):
+            abar = sched.abar[k].double()
+            raw = x / abar.sqrt() - (1 / abar - 1).sqrt() * net(x.float(), s, k).double()
+            clamped_x0 |= {int(v) for v in torch.sign(raw[raw.abs() > 1]).tolist()}
+            x0 = raw.clamp(-1, 1)
+            x = sched.posterior_c0[k].double() * x0 + sched.posterior_ck[k].double() * x
+            if k > 0:
+                x = x + sched.posterior_var[k].double().sqrt() * noise[k]
+    assert clamped_x0 == {-1, 1}
+    assert torch.allclose(sched.posterior_c0[0], torch.tensor(1.0)) and sched.posterior_ck[0] == 0
+    assert torch.allclose(out.double(), x.clamp(-1, 1).view(4, 3, 2), atol=1e-5)
+
+
+def test_schedule_refuses_bad_input_and_keeps_its_constants_out_of_checkpoints():
+    """A one-step schedule is valid (its k = 0 variance is 0: the log is taken at 1e-20); with more
+    steps the log variance at k = 0 copies k = 1's (DDPM's clipped log variance); the constants are
+    not saved in checkpoints (they follow from kind and K)."""
+    with pytest.raises(ValueError, match="unknown schedule 'sigmoid'; valid: linear, cosine, vp"):
+        NoiseSchedule("sigmoid", 5)
+    with pytest.raises(ValueError, match="diffusion steps must be positive, got 0"):
+        NoiseSchedule("vp", 0)
+    for kind in SCHEDULES:
+        one = NoiseSchedule(kind, 1)
+        assert one.posterior_var[0] == 0 and one.posterior_log_var[0] == pytest.approx(math.log(1e-20))
+        for steps in (2, 5):
+            sched = NoiseSchedule(kind, steps)
+            assert sched.posterior_log_var[0] == sched.posterior_log_var[1]
+            assert torch.allclose(sched.posterior_log_var[1:], sched.posterior_var[1:].log())
+        assert NoiseSchedule(kind, 3).state_dict() == {}
+
+
+def test_step_embedding_refuses_an_odd_size():
+    with pytest.raises(ValueError, match="must be even .*got 7"):
+        sinusoidal_embedding(torch.tensor([1]), 7)
+
+
 def test_each_diffusion_agent_runs_its_originals_schedule():
     """Cosine for DIPO and QVPO, VP for DACER (their originals'; the constants: test_schedule_closed_forms)."""
     space = gymnasium.spaces.Box(-np.inf, np.inf, (2,))

@@ -123,6 +123,23 @@ def test_gmm_entropy_against_a_loop_by_loop_fit(components, iterations):
         gmm_entropy(x, estimator="kde")
 
 
+def test_gmm_entropy_defaults_are_three_components_thirty_iterations_and_the_bound():
+    """The defaults DACER relies on (its original's three components and bound; our 30 EM
+    iterations, module docstring), against the loop-by-loop fit, which moves between 29 and 31."""
+    from agents.diffusion.gmm_entropy import gmm_entropy
+
+    gen = torch.Generator().manual_seed(4)
+    x = torch.cat([torch.randn(2, 60, 2, generator=gen) * 0.3 + 0.2,
+                   torch.randn(2, 40, 2, generator=gen) * 0.4 - 0.2], dim=1).double()
+    first = torch.randint(0, 100, (2,), generator=torch.Generator().manual_seed(1))
+    got = gmm_entropy(x, generator=torch.Generator().manual_seed(1))
+    expected = torch.tensor(_gmm_entropy_by_loops(x, 3, 30, 1e-4, first)["bound"], dtype=got.dtype)
+    assert torch.allclose(got, expected, atol=1e-9)
+    for iterations in (29, 31):
+        other = torch.tensor(_gmm_entropy_by_loops(x, 3, iterations, 1e-4, first)["bound"], dtype=got.dtype)
+        assert (other - expected).abs().max() > 1e-7
+
+
 @pytest.mark.parametrize("ratio", [1.0, 1e-6])
 def test_dipo_action_steps_by_hand(ratio):
     """DIPO's action improvement: Adam (eps 1e-5) on -min Q with the gradient's norm clipped at

@@ -18,7 +18,7 @@ def flow():
 def test_inverse_of_forward_is_identity(flow):
     x0, s = torch.randn(64, 4, dtype=torch.float64), torch.randn(64, 3, dtype=torch.float64)
     assert torch.allclose(flow.inverse_chain(flow.forward_chain(x0, s), s), x0, atol=1e-5)
-    f32 = CoupledFlow(obs_dim=3, act_dim=2, hidden=[16, 16])
+    f32 = CoupledFlow(obs_dim=3, act_dim=2, hidden=[16, 16], steps=5, mixing=0.9)
     x, st = torch.randn(64, 4), torch.randn(64, 3)
     assert torch.allclose(f32.inverse_chain(f32.forward_chain(x, st), st), x, atol=1e-5)
 
@@ -78,3 +78,14 @@ def test_log_prob_against_a_finite_difference_change_of_variables(act_dim):
         brute = torch.distributions.Normal(0.0, 1.0).log_prob(x0).sum() - torch.log(torch.det(jac).abs())
         ours = flow.log_prob(flow.forward_chain(x0.unsqueeze(0), s), s).squeeze(0)
         assert torch.allclose(ours, brute, atol=1e-6)
+
+
+def test_mixing_coefficient_range_and_the_step_embedding_size():
+    """p in (0, 1]: p = 1 (no mixing) is valid, 0 (not invertible) and above 1 are refused; the
+    step-embedding MLP gets the configured hidden size."""
+    for bad in (0.0, -0.1, 1.5):
+        with pytest.raises(ValueError, match=f"mixing coefficient must be in \\(0, 1\\], got {bad}"):
+            CoupledFlow(obs_dim=3, act_dim=2, hidden=[8], steps=2, mixing=bad)
+    assert CoupledFlow(obs_dim=3, act_dim=2, hidden=[8], steps=2, mixing=1.0).log_det() == 0.0
+    flow = CoupledFlow(obs_dim=3, act_dim=2, hidden=[8], steps=2, mixing=0.9, t_dim=6, time_hidden=24)
+    assert [m.out_features for m in flow.velocity.time_mlp if isinstance(m, torch.nn.Linear)] == [24, 6]

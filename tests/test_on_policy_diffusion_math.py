@@ -292,6 +292,12 @@ def test_fpo_cfm_loss_by_hand():
                 assert got[b, m].item() == pytest.approx(want.item(), rel=1e-5)
 
 
+def test_velocity_field_uses_the_configured_activation():
+    field = VelocityField(3, 2, [8, 8], 4, torch.nn.ELU)
+    assert sum(isinstance(m, torch.nn.ELU) for m in field.net) == 2
+    assert not any(isinstance(m, (torch.nn.Mish, torch.nn.SiLU)) for m in field.net)
+
+
 def test_fpo_ratio_is_the_exponentiated_loss_difference():
     """Acting stores the action with M (noise, time) pairs, t in [0.005, 0.995], and -L_old per
     pair; after the policy moves, the log-ratio the base forms is L_old - L_new pair by pair (FPO++),

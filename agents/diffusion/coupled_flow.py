@@ -28,7 +28,7 @@ from agents.diffusion.denoiser import Denoiser
 
 
 class CoupledFlow(nn.Module):
-    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], steps: int = 5, mixing: float = 0.9,
+    def __init__(self, obs_dim: int, act_dim: int, hidden: list[int], steps: int, mixing: float,
                  t_dim: int = 32, time_hidden: int | list[int] | None = None):
         super().__init__()
         if not 0 < mixing <= 1:

@@ -17,6 +17,8 @@ from torch import nn
 
 def sinusoidal_embedding(k: torch.Tensor, dim: int) -> torch.Tensor:
     """[B] step indices -> [B, dim] features sin(k w_i), cos(k w_i), w_i = 10000^(-i / (dim/2 - 1))."""
+    if dim % 2:
+        raise ValueError(f"the step embedding's size must be even (sin and cos halves), got {dim}")
     half = dim // 2
     freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=k.device, dtype=torch.float32) / max(half - 1, 1))
     angles = k.float().unsqueeze(-1) * freqs

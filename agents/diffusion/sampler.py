@@ -19,7 +19,7 @@ from agents.diffusion.schedules import NoiseSchedule
 
 
 def reverse_chain(denoiser: Denoiser, schedule: NoiseSchedule, state: torch.Tensor, x: torch.Tensor,
-                  noise: torch.Tensor, clip: float = 1.0, noise_ratio: float = 1.0) -> torch.Tensor:
+                  noise: torch.Tensor, clip: float, noise_ratio: float) -> torch.Tensor:
     """x_K [R, a] and the per-step noise [K, R, a] -> the chain's output [R, a] for states [R, s]."""
     for k in reversed(range(schedule.steps)):
         x0 = schedule.predict_x0(x, k, denoiser(x, state, k)).clamp(-clip, clip)

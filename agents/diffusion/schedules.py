@@ -31,8 +31,7 @@ def linear_betas(steps: int, start: float = 1e-4, end: float = 2e-2) -> torch.Te
 
 def cosine_betas(steps: int, s: float = 0.008, max_beta: float = 0.999) -> torch.Tensor:
     t = torch.arange(steps + 1, dtype=torch.float64) / steps
-    abar = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2
-    abar = abar / abar[0]
+    abar = torch.cos((t + s) / (1 + s) * math.pi / 2) ** 2  # Nichol & Dhariwal divide by abar(0): it cancels
     return (1 - abar[1:] / abar[:-1]).clamp(max=max_beta)
 
 
