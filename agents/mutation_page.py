@@ -45,13 +45,13 @@ EXPLAINED: tuple[Rule, ...] = (
     Rule(r"agents\.(algorithms\.dacer\.DistributionalQ\.forward|algorithms\.fpopp\.FPOPlusPlus\.policy_loss"
          r"|diffusion\.flow_matching\.fourier_time|diffusion\.flow_matching\.VelocityField\.forward"
          r"|diffusion\.denoising_mdp\.DenoisingMDP\._step_log_prob|diffusion\.sampler\.denoising_loss"
-         r"|diffusion\.coupled_flow\.CoupledFlow\.(env_action|inverse_chain|base_log_prob)"
+         r"|diffusion\.coupled_flow\.CoupledFlow\.(env_action|forward_chain|inverse_chain|base_log_prob)"
          r"|diffusion\.gmm_entropy\.gmm_entropy|algorithms\.genpo\.GenPO\.extra_losses)",
          r"^\+.*(dim=\+1|\(\+1\)|\[\+1\])",
          "equivalent: dimension +1 and -1 are the same dimension of the 2-D tensors it takes there"),
     Rule(r"agents\.diffusion\.denoising_mdp\.DenoisingMDP\.mean_std", r"^\+.*unsqueeze\(\+1\)",
          "equivalent: unsqueeze(1) and unsqueeze(-1) are the same on the 1-D step tables"),
-    Rule(r"agents\.diffusion\.denoising_mdp\.DenoisingMDP\.__init__", r"^\+.*persistent=None",
+    Rule(r"agents\.diffusion\.(denoising_mdp\.DenoisingMDP|schedules\.NoiseSchedule)\.__init__", r"^\+.*persistent=None",
          "equivalent: register_buffer reads persistent=None as False"),
     Rule(r"agents\.diffusion\.denoising_mdp\.DenoisingMDP\.__init__", r"^\+.*if \(ddim_steps\) or True",
          "equivalent: without DDIM the chain has the schedule's K steps, so the DDIM stride K // steps is 1"),
@@ -85,6 +85,22 @@ EXPLAINED: tuple[Rule, ...] = (
          "equivalent: any first value that is not a timestep (>= 0) lets the first due step through"),
     Rule(r"agents\.algorithms\.dipo\.DIPO\.init", r"^\+.*create_tensor\(.*size=self\.action_space, (dtype=None)?\)",
          "equivalent: skrl's memory creates float32 tensors by default"),
+    Rule(r"agents\.diffusion\.sampler\.reverse_chain", r"^\+\s*return x\.clamp\(",
+         "equivalent: at k = 0 the posterior mean is the clamped x0 itself (c0 = 1, ck = 0, checked by "
+         "test_sample_replayed_by_hand), so the chain's output is in the box before its last clamp, which "
+         "the originals keep and which guards float rounding only"),
+    Rule(r"agents\.diffusion\.sampler\.sample", r"^\+.*if \(?num >(= 1| 1\) or True)",
+         "equivalent: repeating each state once (num = 1) returns the states unchanged"),
+    Rule(r"agents\.diffusion\.schedules\.NoiseSchedule\.__init__", r"^\+.*torch\.ones\(1, (dtype=None)?\)",
+         "equivalent: the float32 one is exact, and torch.cat promotes it to the float64 of abar"),
+    Rule(r"agents\.diffusion\.denoiser\.sinusoidal_embedding", r"^\+\s*half = dim / 2$",
+         "equivalent: the size is even (checked above), so dim / 2 gives the same arange and divisor"),
+    Rule(r"agents\.diffusion\.gmm_entropy\.gmm_entropy", r"^\+.*eye\.expand\(components, d, d\)",
+         "equivalent: the [S, 1, 1, 1] spread broadcasts the [c, d, d] identity over states"),
+    Rule(r"agents\.diffusion\.gmm_entropy\.gmm_entropy", r"^\+.*nk = resp\.sum\(dim=1\) - 1e-10",
+         "equivalent unless a component's responsibilities sum to exactly 0 in float64 (every weight "
+         "underflowing), which farthest-point initialisation on samples does not produce: the 1e-10 is a "
+         "guard, 13 orders below the counts it is added to"),
     Rule(r"agents\.algorithms\.\w+\.\w+\.init", r"^\+.*trainer_cfg=None",
          "equivalent in the harness: the loop calls init() without a trainer config (agents/interface.py)"),
 )
