@@ -65,6 +65,10 @@ class HarnessAgent:
     def load_resume_state(self, state: dict) -> None:
         """Restore what :meth:`resume_state` returned."""
 
+    def restart_episodes(self) -> None:
+        """Every environment was reset outside training (a validation, :mod:`benchmark.guardrails`):
+        forget per-episode running sums the agent keeps, if any."""
+
     def action_spaces(self) -> list[gymnasium.Space]:
         """The gymnasium spaces whose own generators random actions draw from: skrl's
         ``Model.random_act`` samples the policy model's action space with the space's numpy

@@ -76,10 +76,12 @@ def _check_finite(agent, row: dict[str, Any], timestep: int) -> None:
 
 def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
           start_timestep: int = 0, wall_offset: float = 0.0, rng: dict[str, Any] | None = None,
-          on_log: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+          on_log: Callable[[dict[str, Any]], None] | None = None, guard=None) -> dict[str, Any]:
     """Train from ``start_timestep`` to ``settings.timesteps``; returns the last metrics row.
     ``rng``: the generators' states saved with the checkpoint resumed from, restored once the
-    environments are reset (their reset draws from them too)."""
+    environments are reset (their reset draws from them too). ``guard``: the run's guardrails
+    (:class:`benchmark.guardrails.Guard`): it filters each action, counts violations, and at log
+    steps adds its columns and may validate (resetting every environment) and roll back."""
     from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415 (slow import)
 
     device = agent.device
@@ -90,6 +92,8 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
     obs, _ = env.reset()
     if rng is not None:
         resume.set_rng_state(rng)
+    if guard is not None:
+        obs = guard.begin(obs, start_timestep)
     nonfinite_action = torch.zeros((), dtype=torch.bool, device=device)  # checked at log time: no per-step sync
     last_row: dict[str, Any] = {}
     t0 = time.perf_counter()
@@ -101,7 +105,11 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
             with torch.no_grad():
                 actions, _ = agent.act(obs, None, timestep=t, timesteps=settings.timesteps)
                 nonfinite_action |= ~torch.isfinite(actions).all()
+                if guard is not None:
+                    actions = guard.filter(obs, actions)
                 next_obs, rewards, terminated, truncated, infos = env.step(actions)
+                if guard is not None:
+                    guard.observe(terminated)
                 done = terminated | truncated
                 final = infos.get("final_obs")
                 stored_next = torch.where(done, final["policy"], next_obs) if final is not None else next_obs
@@ -117,8 +125,12 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
             step = t + 1
             bar.update(1)
             if step % settings.log_interval == 0 or step == settings.timesteps:
+                extra, restarted = guard.at_log(step, step // settings.log_interval) if guard else ({}, None)
+                if restarted is not None:
+                    obs = restarted
+                    stats.restart()
                 last_row = _log(agent, stats, metrics, writer, step, num_envs,
-                                wall_offset + time.perf_counter() - t0)
+                                wall_offset + time.perf_counter() - t0, extra)
                 bar.set_postfix(ret=f"{last_row['return_mean']:.2f}", refresh=False)
                 if on_log:
                     on_log(last_row)
@@ -134,7 +146,7 @@ def train(agent, env, num_envs: int, settings: LoopSettings, run: RunDir, *,
 
 
 def _log(agent, stats: EpisodeAccumulator, metrics: MetricsWriter, writer, step: int, num_envs: int,
-         wall: float) -> dict[str, Any]:
+         wall: float, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {"timestep": step, "env_steps": step * num_envs, "wall_time_s": round(wall, 3)}
     ended = stats.summary()
     row.update(episodes=ended["episodes"], return_mean=ended["mean"], return_std=ended["std"],
@@ -146,6 +158,7 @@ def _log(agent, stats: EpisodeAccumulator, metrics: MetricsWriter, writer, step:
             device = next((v.device for v in values if torch.is_tensor(v)), "cpu")
             row[column_name(tag)] = float(torch.stack([torch.as_tensor(v).to(device, torch.float64)
                                                        for v in values]).mean())
+    row.update(extra or {})
     agent.tracking_data.clear()
     stats.reset_totals()
     metrics.append(row)

@@ -6,7 +6,9 @@ algorithm's original evaluates with (``agents.interface.evaluation_action``; the
 All environments are reset together, then each runs its first ``ceil(episodes / num_envs)``
 episodes under the evaluation policy; an episode that starts after an environment has its quota is
 not counted, so short (failing) episodes cannot crowd out long ones. The reported
-mean is over exactly ``num_envs * ceil(episodes / num_envs)`` complete episodes.
+mean is over exactly ``num_envs * ceil(episodes / num_envs)`` complete episodes; the success rate is
+the share of them that ran to the time limit without a termination (Isaac Lab's Cartpole
+``Metrics/success_rate``).
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ def evaluate(agent, env, unwrapped, *, episodes: int, max_episode_length: int) -
         if acc.done:
             break
     rows = acc.rows()
-    returns, lengths = rows[:, 0], rows[:, 1]
+    returns, lengths, terminated = rows[:, 0], rows[:, 1], rows[:, 2]
     return {
         "episodes": int(returns.numel()),
         "return_mean": float(returns.mean()) if returns.numel() else math.nan,
         "return_std": float(returns.std(unbiased=False)) if returns.numel() else math.nan,
         "length_mean": float(lengths.mean()) if lengths.numel() else math.nan,
+        "success_rate": float(1 - terminated.mean()) if terminated.numel() else math.nan,
         "policy": evaluation_policy(agent),
         "returns": [round(float(r), 5) for r in returns],
     }

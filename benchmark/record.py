@@ -100,6 +100,8 @@ class Identity(_Record):
     eval_episodes: int = 1024
     revision: int | None = None  # absent: revision 1
     start_eval_episodes: int | None = None  # absent: none
+    shifts: list[str] | None = None  # absent: the clean task (tasks.shifts)
+    guard: dict[str, Any] | None = None  # absent: no guardrails (benchmark.guardrails)
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
@@ -112,6 +114,7 @@ class Evaluation(_Record):
     return_mean: float
     return_std: float
     length_mean: float | None = None
+    success_rate: float | None = None  # episodes that ran to the time limit (absent: runs before it was kept)
     policy: str | None = None
     extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 

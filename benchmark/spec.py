@@ -26,6 +26,8 @@ from agents import catalogue, settings
 from benchmark.record import Identity, RunRecord, Status
 from tasks.errors import UserError, invalid
 from tasks.registry import get_task
+from tasks.shifts import check_shifts
+from benchmark.guardrails import GuardConfig
 
 DEFAULT_EVAL_EPISODES = 1024  # the final evaluation
 DEFAULT_SCENARIO_EPISODES = 64  # a zero-shot evaluation (benchmark.evaluate, a manifest's evaluate list)
@@ -69,12 +71,15 @@ class RunSpec:
     eval_episodes: int = DEFAULT_EVAL_EPISODES
     revision: int = 1  # of the algorithm's defaults (agents.catalogue.Algorithm.revision)
     start_eval_episodes: int = 0  # > 0: the untrained policy is evaluated before training (eval_start.json)
+    shifts: tuple[str, ...] = ()  # perturbations of the task (tasks.shifts); () is the clean task
+    guard: tuple[tuple[str, Any], ...] = ()  # guardrails (benchmark.guardrails); () none
     config: settings.Resolved | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @classmethod
     def create(cls, *, task: str, algo: str, num_envs: int | None = None, seed: int = 0,
                timesteps: int | None = None, overrides: dict[str, Any] | None = None,
-               eval_episodes: int = DEFAULT_EVAL_EPISODES, start_eval_episodes: int = 0) -> RunSpec:
+               eval_episodes: int = DEFAULT_EVAL_EPISODES, start_eval_episodes: int = 0,
+               shifts: tuple[str, ...] | list[str] = (), guard: dict[str, Any] | None = None) -> RunSpec:
         """Validate every field (raising :class:`UserError`), fill defaults from the registry and
         resolve the agent config (once)."""
         t = get_task(task)
@@ -89,6 +94,8 @@ class RunSpec:
                             "non-negative integer (0: none)")
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise UserError(f"invalid seed {seed!r}; valid: a non-negative integer")
+        shifts = check_shifts(task, shifts)
+        GuardConfig.parse(task, dict(guard or {}))
         overrides = dict(overrides or {})
         config = settings.resolve(algorithm.config, t, overrides)  # rejects unknown keys, bad types, ranges
         # an override equal to the default (of the profile chosen) is no override: the same run, the same id
@@ -98,7 +105,8 @@ class RunSpec:
         return cls(task=task, algo=algo, num_envs=num_envs, seed=seed,
                    timesteps=timesteps if timesteps is not None else t.default_timesteps,
                    overrides=tuple(kept.items()), eval_episodes=eval_episodes,
-                   revision=algorithm.revision, start_eval_episodes=start_eval_episodes, config=config)
+                   revision=algorithm.revision, start_eval_episodes=start_eval_episodes, shifts=shifts,
+                   guard=tuple(sorted((guard or {}).items())), config=config)
 
     def identity(self) -> dict[str, Any]:
         """What the run id hashes. The algorithm's revision enters it from revision 2 on, so runs of
@@ -106,10 +114,16 @@ class RunSpec:
         evaluation enters it when there is one (it steps the environments before training)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "config"}
         out["overrides"] = dict(self.overrides)
+        out["shifts"] = list(self.shifts)
+        out["guard"] = dict(self.guard)
         if self.revision == 1:
             del out["revision"]
         if not self.start_eval_episodes:
             del out["start_eval_episodes"]
+        if not self.shifts:
+            del out["shifts"]
+        if not self.guard:
+            del out["guard"]
         return out
 
     @property
@@ -139,4 +153,5 @@ class RunSpec:
         return cls(task=ident.task, algo=ident.algo, num_envs=ident.num_envs, seed=ident.seed,
                    timesteps=ident.timesteps, overrides=tuple(sorted(ident.overrides.items())),
                    eval_episodes=ident.eval_episodes, revision=ident.revision or 1,
-                   start_eval_episodes=ident.start_eval_episodes or 0, config=config)
+                   start_eval_episodes=ident.start_eval_episodes or 0, shifts=tuple(ident.shifts or ()),
+                   guard=tuple(sorted((ident.guard or {}).items())), config=config)

@@ -246,6 +246,20 @@ class RunDir:
         return self.path / "eval_start.json"
 
     @property
+    def guard_path(self) -> Path:
+        """The guardrails' record: validations, rollbacks, the best value (benchmark.guardrails)."""
+        return self.path / "guard.json"
+
+    @property
+    def guard_good_path(self) -> Path:
+        """The module states of the last good validation, what a rollback restores."""
+        return self.path / "guard_good.pt"
+
+    def read_guard(self) -> dict:
+        """``guard.json``, or {} for a run without guardrails."""
+        return json.loads(self.guard_path.read_text()) if self.guard_path.exists() else {}
+
+    @property
     def checkpoint_dir(self) -> Path:
         return self.path / "checkpoints"
 

@@ -124,11 +124,11 @@ def train_and_evaluate(run: RunDir, spec: RunSpec, record: RunRecord, attempt: A
 
     off_policy = not catalogue.get(spec.algo).on_policy
     with open_env(get_task(spec.task), num_envs=spec.num_envs, device=device, seed=spec.seed,
-                  asset_mode=asset_mode) as handle:
+                  asset_mode=asset_mode, shifts=spec.shifts) as handle:
         record.physics = handle.record.get("physics")  # preset, manager, solver (tasks.isaaclab_env.env_record)
         record.asset_source = handle.record.get("asset_source")  # class, files and their provenance, config edits
         record.env = {"obs_dim": handle.obs_dim, "act_dim": handle.act_dim,
-                      "max_episode_length": handle.max_episode_length}
+                      "max_episode_length": handle.max_episode_length, "shifts": handle.record.get("shifts", [])}
         run.write_record(record)
         agent = catalogue.build_agent(spec.algo, spec.config, observation_space=handle.env.observation_space,
                                       action_space=handle.env.action_space, num_envs=handle.num_envs, device=device)
@@ -154,9 +154,15 @@ def train_and_evaluate(run: RunDir, spec: RunSpec, record: RunRecord, attempt: A
         settings = loop.LoopSettings(timesteps=spec.timesteps, log_interval=every,
                                      checkpoint_interval=max(every, (spec.timesteps // 10) // every * every),
                                      progress=progress, save_memory=off_policy)
+        guard = None
+        if spec.guard:
+            from benchmark.guardrails import Guard, GuardConfig  # noqa: PLC0415
+
+            guard = Guard(GuardConfig.parse(spec.task, dict(spec.guard)), spec.task, run, agent, handle.env,
+                          handle.unwrapped, handle.max_episode_length, start_timestep=start.timestep)
         if start.timestep < spec.timesteps:
             loop.train(agent, handle.env, handle.num_envs, settings, run, start_timestep=start.timestep,
-                       wall_offset=start.wall_time_s, rng=start.rng)
+                       wall_offset=start.wall_time_s, rng=start.rng, guard=guard)
         result = evaluated(spec.eval_episodes)
         run.write_final_eval(result)
         record.final_eval = Evaluation.from_json({k: v for k, v in result.items() if k != "returns"})
@@ -213,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="vectorized steps per environment (default: the task's budget in tasks/tasks.csv)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override an agent setting, e.g. --set actor_lr=0.001 (repeatable)")
+    p.add_argument("--shift", action="append", default=[], metavar="NAME",
+                   help="perturb the task (tasks/shifts.py, e.g. pole_heavy; repeatable)")
+    p.add_argument("--guard", action="append", default=[], metavar="KEY=VALUE",
+                   help="guardrails (benchmark/guardrails.py): filter=true, validate_every=N, rollback_drop=D")
     p.add_argument("--eval-episodes", type=int, default=DEFAULT_EVAL_EPISODES)
     p.add_argument("--start-eval-episodes", type=int, default=0,
                    help="evaluate the untrained policy over this many episodes before training (default 0: no)")
@@ -241,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides = dict(parse_override(s) for s in args.set)
         spec = RunSpec.create(task=args.task, algo=args.algo, num_envs=args.num_envs, seed=args.seed,
                               timesteps=args.timesteps, overrides=overrides, eval_episodes=args.eval_episodes,
-                              start_eval_episodes=args.start_eval_episodes)
+                              start_eval_episodes=args.start_eval_episodes, shifts=args.shift,
+                              guard=dict(parse_override(s) for s in args.guard))
         run = RunDir(args.run_dir) if args.run_dir else Store(args.out).run(spec.run_id)
         plan_run(run, spec)
     elif args.run_dir:

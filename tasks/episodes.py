@@ -29,6 +29,11 @@ class EpisodeAccumulator:
         self._rows: list[torch.Tensor] = []  # kept episodes: (k, fields + 2): sums, length, terminated
         self.reset_totals()
 
+    def restart(self) -> None:
+        """Every environment was reset outside training: the episodes under way are not counted."""
+        self.running.zero_()
+        self.length.zero_()
+
     def reset_totals(self) -> None:
         """Zero the totals of counted episodes (the kept rows stay)."""
         device = self.running.device

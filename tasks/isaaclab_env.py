@@ -161,14 +161,18 @@ def check_assets(subject: str, cfg: Any, source: AssetSource) -> None:
 
 @contextlib.contextmanager
 def open_env(task: Task, *, num_envs: int, device: str, seed: int, asset_mode: str = "auto",
-             quiet: bool = True) -> Iterator[EnvHandle]:
-    """Create the task's Isaac Lab environment; closes the simulation on exit."""
+             quiet: bool = True, shifts: tuple[str, ...] = ()) -> Iterator[EnvHandle]:
+    """Create the task's Isaac Lab environment, perturbed by ``shifts`` (:mod:`tasks.shifts`, checked
+    by the caller); closes the simulation on exit."""
+    from tasks.shifts import apply_shifts  # noqa: PLC0415
+
     source = select_asset_root(asset_mode)
     cfg = load_env_cfg(task, num_envs=num_envs, device=device, seed=seed)
     edits = apply_offline_edits(task, cfg, source)
     check_asset_root(source)
     check_assets(f"task {task.name!r} ({task.isaaclab_id})", cfg, source)
     record = env_record(task, cfg, source, edits)
+    record["shifts"] = apply_shifts(cfg, shifts)
     with launch_env(task.isaaclab_id, cfg, device, source, quiet=quiet, record=record) as handle:
         yield handle
 

@@ -37,7 +37,7 @@ def bandit(monkeypatch):
     control = SimpleNamespace(kill_at=None)
 
     @contextlib.contextmanager
-    def open_env(task, *, num_envs, device, seed, asset_mode):
+    def open_env(task, *, num_envs, device, seed, asset_mode, shifts=()):
         env = KilledAt(NUM_ENVS, control.kill_at)
         control.kill_at = None
         unwrapped = SimpleNamespace(num_envs=num_envs, reset=lambda: ({"policy": env.obs}, {}))
