@@ -13,6 +13,7 @@ import dataclasses
 # the tests that pin the ledger's rows (file prefixes and the one that pins every profile value)
 MATH, PROFILES, CHAIN = "tests/test_dprl_math.py::", "tests/test_profiles.py::", "tests/test_chain_mdp.py::"
 ON_POLICY = "tests/test_on_policy_diffusion_math.py::"  # DPPO and FPO++
+ADAPT = "tests/test_adaptation.py::"  # fine-tuning from a prior
 DIFFUSION = "tests/test_diffusion_math.py::"
 PROFILE_TEST = PROFILES + "test_both_profiles_resolve_to_the_documented_values"
 # pins every setting without a test of its own: changed alone, the setting changes what the agent does

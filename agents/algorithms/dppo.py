@@ -20,6 +20,13 @@ log-probability; the update (:meth:`DPPO.policy_loss`) is PPO's clipped surrogat
   smaller). Measured here (review profile, K = 20, one seed): Cartpole 1600 x 1024 reached 1.71
   (chain) and 4.92 (step); Ant 960 x 256 went from -7.21 to -1.42 (chain) and to -11.60 (step).
 
+Fine-tuning from a prior (``prior``: a file of ``benchmark.prior``, a denoiser fitted to
+demonstrations by behaviour cloning): the denoiser and the observation scaler start from the file;
+with ``prior_kl_coef`` = beta > 0 a frozen copy stays, and each minibatch adds beta times the
+chain's KL to it (:meth:`agents.diffusion.denoising_mdp.DenoisingMDP.kl_to`), the objective
+E[R] - beta KL(pi_theta || pi_diff) of the DiffRL proposal, with beta fixed or adapted
+(:class:`AdaptiveKLCoefficient`).
+
 Memory: the chains are stored per environment step, 4 (fine_tuned + 1) a bytes each; at 1024
 environments, 24 rollout steps, K' = 10 and a 12-dimensional action that is 13.0 MB (plus the
 [N, K'] log-probabilities, 1 MB), so whole chains stay cheap at Isaac Lab scale. Evaluation samples
@@ -30,6 +37,7 @@ none at the last step; DDIM: eta = 0). Every choice beside the original: ``FIDEL
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 
@@ -42,12 +50,14 @@ from agents.diffusion.denoiser import Denoiser
 from agents.diffusion.denoising_mdp import DenoisingMDP
 from agents.diffusion.schedules import NoiseSchedule
 from agents.diffusion.settings import diffusion_steps, time_embedding_dim, time_hidden
-from agents.fidelity import ON_POLICY, Fidelity, Procedure, acts
-from agents.settings import DISCOUNT, HARNESS, NON_NEGATIVE, POSITIVE, Original, choices, \
+from agents.fidelity import ADAPT, ON_POLICY, Fidelity, Procedure, acts
+from agents.settings import ANY, DISCOUNT, HARNESS, NON_NEGATIVE, POSITIVE, Original, choices, \
     profile_setting, setting, table_setting
 from tasks.errors import UserError
 
 _GYM = "DPPO original, cfg/gym/finetune/hopper-v2/ft_ppo_diffusion_mlp.yaml"
+_DIFFRL = "DiffRL (the diffusion-prior adaptation proposal this project adopted)"
+KL_SCHEDULES = ("fixed", "adaptive")
 _CODE = "DPPO original"
 
 
@@ -94,6 +104,13 @@ class DPPOConfig(OnPolicyAgentConfig):
     kl_of: str = setting("chain", f"{HARNESS}: the original adapts no rate (see the module docstring for "
                                   "what each gave here)", choices("chain", "step"),
                          "the KL the rate adapts on: the whole chain's (sum over steps) or the mean step's")
+    prior: str = setting("", f"{HARNESS}: none, trained from scratch (the original fine-tunes a prior pre-trained on "
+                             "demonstrations)", ANY, "a prior file of benchmark.prior to start from ('': none)")
+    prior_kl_coef: float = setting(0.0, f"{_DIFFRL} Sec. 2.2: L = E[R] - beta KL(pi_theta || pi_diff); {HARNESS}: 0",
+                                   NON_NEGATIVE, "beta: the weight of the chain's KL to the frozen prior (0: none)")
+    prior_kl_schedule: str = setting("fixed", f"{_DIFFRL} Sec. 2.4 (adaptive: beta_0 max(0.1, 1 - improvement)); "
+                                              f"{HARNESS}: fixed", choices(*KL_SCHEDULES),
+                                     "beta fixed, or lowered as the return recovers (module docstring)")
     time_embedding_dim: int = time_embedding_dim(16, f"{_CODE} (model/diffusion/mlp_diffusion.py: time_dim 16)")
     time_hidden: int = time_hidden(32, f"{_CODE} (mlp_diffusion.py: time MLP 16-32-16, Mish)")
 
@@ -121,6 +138,12 @@ class DPPOConfig(OnPolicyAgentConfig):
             kind = "DDIM" if self.ddim_steps else "denoising"
             raise UserError(f"invalid value {self.fine_tuned_steps} for setting 'fine_tuned_steps'; valid: "
                             f"0 (all) or in [1, {steps}] (the chain's {kind} steps)")
+        if self.prior_kl_coef and not self.prior:
+            raise UserError(f"invalid value {self.prior_kl_coef} for setting 'prior_kl_coef' without a prior; valid: 0, "
+                            "or set 'prior' to a file of benchmark.prior")
+        if self.prior and not self.observation_normalization:
+            raise UserError("invalid value False for setting 'observation_normalization' with a prior; valid: true "
+                            "(the prior was fitted on observations its scaler standardised)")
         if self.ddim_steps and self.diffusion_steps % self.ddim_steps:
             raise UserError(f"invalid value {self.ddim_steps} for setting 'ddim_steps'; valid: 0 or a divisor "
                             f"of diffusion_steps ({self.diffusion_steps})")
@@ -138,6 +161,64 @@ def clip_schedule(base: float, clip: float, rate: float, steps: int) -> torch.Te
     return (base + (clip - base) * torch.expm1(rate * u) / math.expm1(rate)).float()
 
 
+def load_checked_prior(cfg: DPPOConfig, obs_dim: int, act_dim: int) -> dict:
+    """The prior file ``cfg.prior``, if its denoiser is the one this config builds, else a
+    :class:`UserError` naming each difference."""
+    from agents.diffusion.behaviour_cloning import load_prior  # noqa: PLC0415
+
+    try:
+        prior = load_prior(cfg.prior)
+    except FileNotFoundError:
+        raise UserError(f"invalid value {cfg.prior!r} for setting 'prior': no such file; valid: a file "
+                        "benchmark.prior wrote") from None
+    arch = prior["architecture"]
+    wanted = {"obs_dim": obs_dim, "act_dim": act_dim, "hidden": list(cfg.actor_hidden),
+              "t_dim": cfg.time_embedding_dim, "time_hidden": cfg.time_hidden, "schedule": "cosine",
+              "steps": cfg.diffusion_steps}
+    wrong = [f"{key} {getattr(arch, key)!r} (this run: {value!r})" for key, value in wanted.items()
+             if getattr(arch, key) != value]
+    if wrong:
+        raise UserError(f"invalid prior {cfg.prior!r} for this run: its denoiser differs in " + ", ".join(wrong)
+                        + "; valid: a prior fitted with the run's settings (benchmark.prior --set ...)")
+    return prior
+
+
+class AdaptiveKLCoefficient:
+    """beta of the KL to the prior: fixed, or DiffRL's adaptive rule beta_t = beta_0 max(0.1, 1 - p),
+    with p the performance improvement, here the fraction of the gap between the first rollout's
+    return R_0 and the demonstrations' return R_ref (the expert's, clean) that the last rollout's
+    return has closed, clipped to [0, 1]: p = (R - R_0) / (R_ref - R_0) (p = 1 once R_0 >= R_ref).
+    R is the mean return of the episodes that ended within the rollout (the rollout's R kept when
+    none ended)."""
+
+    def __init__(self, beta: float, schedule: str, *, reference: float | None, num_envs: int, device):
+        self.beta, self.schedule, self.reference = beta, schedule, reference
+        self.value, self.improvement, self.start = beta, 0.0, None
+        self.running = torch.zeros(num_envs, device=device)
+        self.ended_sum = torch.zeros((), device=device)
+        self.ended_count = torch.zeros((), device=device)
+
+    def step(self, rewards: torch.Tensor, done: torch.Tensor) -> None:
+        self.running += rewards.view(-1)
+        done = done.view(-1).float()
+        self.ended_sum += (self.running * done).sum()
+        self.ended_count += done.sum()
+        self.running *= 1 - done
+
+    def adapt(self) -> None:
+        """Once per update (a host read of the rollout's return)."""
+        count = float(self.ended_count)
+        if count:
+            ret = float(self.ended_sum) / count
+            self.start = ret if self.start is None else self.start
+            gap = self.reference - self.start
+            self.improvement = 1.0 if gap <= 0 else min(max((ret - self.start) / gap, 0.0), 1.0)
+        self.ended_sum.zero_()
+        self.ended_count.zero_()
+        if self.schedule == "adaptive":
+            self.value = self.beta * max(0.1, 1.0 - self.improvement)
+
+
 class DPPO(OnPolicyAgent):
     """DPPO on the on-policy base: the stored action is the fine-tuned chain, the log-probability
     one per denoising step, the surrogate :meth:`policy_loss`."""
@@ -151,10 +232,22 @@ class DPPO(OnPolicyAgent):
                          log_prob_dim=steps)
         self.advantage_weights = (cfg.denoising_discount ** torch.arange(steps - 1, -1, -1.0)).to(self.device)
         self.clips = clip_schedule(cfg.ratio_clip_base, cfg.ratio_clip, cfg.ratio_clip_rate, steps).to(self.device)
+        self.prior_net = None  # the frozen prior the KL is to
+        if cfg.prior:
+            self._observation_preprocessor.load_state_dict(self._prior["observation_scaler"])
+            if cfg.prior_kl_coef:
+                self.prior_net = copy.deepcopy(self.policy.denoiser).requires_grad_(False)
+        self.kl_coef = AdaptiveKLCoefficient(cfg.prior_kl_coef, cfg.prior_kl_schedule,
+                                             reference=self._prior["dataset"]["provenance"]["return_mean"]
+                                             if cfg.prior else None, num_envs=num_envs, device=self.device)
 
     def make_policy(self, cfg: DPPOConfig) -> torch.nn.Module:
         denoiser = Denoiser(self.obs_dim, self.act_dim, cfg.actor_hidden, t_dim=cfg.time_embedding_dim,
                             time_hidden=cfg.time_hidden)
+        self._prior = None
+        if cfg.prior:
+            self._prior = load_checked_prior(cfg, self.obs_dim, self.act_dim)
+            denoiser.load_state_dict(self._prior["denoiser"])
         return DenoisingMDP(denoiser, NoiseSchedule("cosine", cfg.diffusion_steps), fine_tuned=fine_tuned(cfg),
                             ddim_steps=cfg.ddim_steps, min_sampling_std=cfg.min_sampling_std,
                             min_logprob_std=cfg.min_logprob_std, denoised_clip=cfg.denoised_clip,
@@ -167,6 +260,40 @@ class DPPO(OnPolicyAgent):
 
     def log_prob(self, obs, stored):
         return self.policy.log_prob(obs, stored.view(stored.shape[0], -1, self.act_dim))
+
+    def extra_losses(self, obs, stored):
+        """beta KL(chain || prior chain) at the stored chains (:meth:`DenoisingMDP.kl_to`), with a prior."""
+        if self.prior_net is None:
+            return {}
+        chain = stored.view(stored.shape[0], -1, self.act_dim)
+        return {"Prior KL": (self.kl_coef.value, self.policy.kl_to(self.prior_net, obs, chain).mean())}
+
+    def record_transition(self, *, rewards, terminated, truncated, **kwargs) -> None:
+        if self.training and self.prior_net is not None:
+            self.kl_coef.step(rewards, terminated | truncated)
+        super().record_transition(rewards=rewards, terminated=terminated, truncated=truncated, **kwargs)
+
+    def restart_episodes(self) -> None:
+        self.kl_coef.running.zero_()
+
+    def update(self, *, timestep: int, timesteps: int) -> None:
+        super().update(timestep=timestep, timesteps=timesteps)
+        if self.prior_net is not None:
+            self.kl_coef.adapt()
+            self.track_data("Prior / KL coefficient", self.kl_coef.value)
+            self.track_data("Prior / improvement", self.kl_coef.improvement)
+
+    def resume_state(self) -> dict:
+        """The base's, and the adaptive KL coefficient's state."""
+        state = super().resume_state()
+        state["prior_kl"] = {"value": self.kl_coef.value, "improvement": self.kl_coef.improvement,
+                             "start": self.kl_coef.start}
+        return state
+
+    def load_resume_state(self, state: dict) -> None:
+        super().load_resume_state(state)
+        for key, value in state.get("prior_kl", {}).items():
+            setattr(self.kl_coef, key, value)
 
     def kl_log_ratio(self, log_ratio):
         """The chain's log-ratio per sample (the base's sum), or each step's (``kl_of = step``)."""
@@ -206,7 +333,10 @@ FIDELITY = Fidelity(
            "denoised_clip": ON_POLICY + "test_dppo_step_log_prob_is_the_floored_gaussian_by_hand",
            "randn_clip": ON_POLICY + "test_dppo_acting_noise_is_floored",
            "lr_schedule": ON_POLICY + "test_a_fixed_rate_stays_and_the_kl_rule_moves_it",
-           "kl_of": ON_POLICY + "test_the_kl_estimates_the_rate_adapts_on_are_of_the_whole_policy"},
+           "kl_of": ON_POLICY + "test_the_kl_estimates_the_rate_adapts_on_are_of_the_whole_policy",
+           "prior": ADAPT + "test_dppo_starts_from_a_prior_and_refuses_one_of_another_shape",
+           "prior_kl_coef": ADAPT + "test_dppo_adds_the_weighted_kl_to_its_prior",
+           "prior_kl_schedule": ADAPT + "test_adaptive_kl_coefficient_by_hand"},
     resolve_only={"rewards": "not done: rewards reach the update as the environment gives them"},
     procedures=(
         Procedure("denoising steps as an MDP", "not in the review (DPPO: Sec. 4, the two-layer MDP)",
@@ -231,8 +361,9 @@ FIDELITY = Fidelity(
                   "harness scales rewards); value targets normalised when value_normalization is on",
                   ""),
         Procedure("pre-training", "not stated", "fine-tunes a policy pre-trained on demonstrations",
-                  "README; agent/pretrain", "from scratch, as every agent of the harness; the frozen earlier "
-                  "steps (fine_tuned_steps < K) are then a frozen random network",
+                  "README; agent/pretrain", "from scratch by default, as every agent of the harness (the frozen "
+                  "earlier steps, fine_tuned_steps < K, are then a frozen random network); with prior=<file>, "
+                  "from a denoiser fitted to demonstrations (benchmark.demos, benchmark.prior)",
                   ON_POLICY + "test_dppo_trains_only_the_fine_tuned_steps"),
         Procedure("KL for the learning rate", "Table 11: a desired KL (of PPO's and GenPO's whole policy)",
                   "none adapted: a fixed rate; approx_kl per pair only for the target-KL stop",

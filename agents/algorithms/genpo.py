@@ -117,7 +117,7 @@ class GenPO(OnPolicyAgent):
     def log_prob(self, obs, stored):
         return self.flow.log_prob(stored, obs)
 
-    def extra_losses(self, obs):
+    def extra_losses(self, obs, stored):
         """The compression loss mean ||z - y|| on fresh samples, always on, as in the original."""
         fresh, _ = self.flow.sample(obs)
         half = fresh.shape[-1] // 2

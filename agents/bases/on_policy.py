@@ -133,8 +133,9 @@ class OnPolicyAgent(HarnessAgent, Agent):
         """[N] log-probability of stored actions under the current policy (differentiable)."""
         raise NotImplementedError
 
-    def extra_losses(self, obs: torch.Tensor) -> dict[str, tuple[float, torch.Tensor]]:
-        """``{tag: (weight, loss)}`` added to a minibatch's loss and tracked as ``Loss / <tag>``."""
+    def extra_losses(self, obs: torch.Tensor, stored: torch.Tensor) -> dict[str, tuple[float, torch.Tensor]]:
+        """``{tag: (weight, loss)}`` added to a minibatch's loss and tracked as ``Loss / <tag>``, from
+        the minibatch's normalized observations and stored actions."""
         return {}
 
     # --- the contract ---------------------------------------------------------------------------
@@ -258,7 +259,7 @@ class OnPolicyAgent(HarnessAgent, Agent):
         log_ratio = new_logp - old_logp
         policy_loss = self.policy_loss(log_ratio, advantages)
         entropy_loss = cfg.entropy_coef * new_logp.mean()  # -coef * mean(-log pi)
-        extras = self.extra_losses(obs)
+        extras = self.extra_losses(obs, stored)
         predicted = self.value(obs)
         value_error = (returns - predicted).square()
         if cfg.value_clip > 0:

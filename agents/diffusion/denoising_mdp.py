@@ -108,11 +108,33 @@ class DenoisingMDP(torch.nn.Module):
         dist = torch.distributions.Normal(mean, std.clamp(min=self.min_logprob_std))
         return dist.log_prob(x_next).clamp(*LOGPROB_CLAMP).mean(dim=-1)
 
+    def _fine_tuned_inputs(self, state: torch.Tensor, chain: torch.Tensor):
+        """Each fine-tuned step's (position, input x, state, output) as [B * fine_tuned] rows."""
+        batch, n, act_dim = chain.shape[0], self.fine_tuned, chain.shape[-1]
+        pos = (torch.arange(n, device=chain.device) + self.steps - n).repeat(batch)
+        return (pos, chain[:, :-1].reshape(batch * n, act_dim), state.repeat_interleave(n, dim=0),
+                chain[:, 1:].reshape(batch * n, act_dim))
+
+    def kl_to(self, other: torch.nn.Module, state: torch.Tensor, chain: torch.Tensor) -> torch.Tensor:
+        """[B]: KL(this chain || the chain of the denoiser ``other``) along stored chains.
+
+        Both chains draw each fine-tuned step from a Gaussian with the same std (the schedule's,
+        floored at ``min_sampling_std``, as acting draws it), so each step's KL is closed-form,
+        ||mu - mu_other||^2 / (2 sigma^2) summed over the action, and the KL of the two chains'
+        path distributions is the expectation, under this chain, of the sum over its steps; here the
+        sum at the stored inputs x_i, a one-sample estimate of it (the rollout's chains were drawn by
+        the policy before the update). By the data-processing inequality the path KL bounds the KL
+        of the two policies' actions from above. ``other`` gets no gradient."""
+        pos, x, s, _ = self._fine_tuned_inputs(state, chain)
+        mean, std = self.mean_std(x, s, pos, eta=1.0)
+        with torch.no_grad():
+            other_mean, _ = self.mean_std(x, s, pos, eta=1.0, net=other)
+        step_kl = (mean - other_mean).square() / (2 * std.clamp(min=self.min_sampling_std).square())
+        return step_kl.sum(dim=-1).view(chain.shape[0], self.fine_tuned).sum(dim=-1)
+
     def log_prob(self, state: torch.Tensor, chain: torch.Tensor) -> torch.Tensor:
         """[B, fine_tuned]: each fine-tuned step's log-probability (clamped per element, averaged
         over the action), all steps in one batched call of the denoiser."""
-        batch, n, act_dim = chain.shape[0], self.fine_tuned, chain.shape[-1]
-        pos = (torch.arange(n, device=chain.device) + self.steps - n).repeat(batch)
-        x = chain[:, :-1].reshape(batch * n, act_dim)
-        mean, std = self.mean_std(x, state.repeat_interleave(n, dim=0), pos, eta=1.0)
-        return self._step_log_prob(mean, std, chain[:, 1:].reshape(batch * n, act_dim)).view(batch, n)
+        pos, x, s, x_next = self._fine_tuned_inputs(state, chain)
+        mean, std = self.mean_std(x, s, pos, eta=1.0)
+        return self._step_log_prob(mean, std, x_next).view(chain.shape[0], self.fine_tuned)
