@@ -271,7 +271,7 @@ def _legend(table: Table, style: _Style) -> list[str]:
                if table.mean_rank else "")]
 
 
-def _markdown(header: list[str], body: list[list[str]], notes: list[str], numeric_from: int) -> str:
+def markdown_table(header: list[str], body: list[list[str]], notes: list[str], numeric_from: int) -> str:
     align = [":--"] * numeric_from + ["--:"] * (len(header) - numeric_from)
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in body]
@@ -295,7 +295,7 @@ def _latex(header: list[str], body: list[list[str]], notes: list[str], numeric_f
 
 def to_markdown(table: Table) -> str:
     header, body, _ = _grid(table, MD)
-    return _markdown(header, body, _legend(table, MD) + [md_escape(n) for n in table.notes], len(table.keys))
+    return markdown_table(header, body, _legend(table, MD) + [md_escape(n) for n in table.notes], len(table.keys))
 
 
 def to_latex(table: Table, caption: str) -> str:
@@ -357,7 +357,7 @@ def vs_review_markdown(table: Table) -> str:
     header, body = _vs_grid(table, MD)
     notes = ["Ours: mean ± std over n finished seeds (for Mean rank, n = rows ranked); review: its value for "
              "the same task, algorithm, environments and setting; n/a: the review reports no such cell."]
-    return _markdown(header, body, notes, len(table.keys) + 1)
+    return markdown_table(header, body, notes, len(table.keys) + 1)
 
 
 def vs_review_latex(table: Table, caption: str) -> str:

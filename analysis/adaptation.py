@@ -1,0 +1,151 @@
+"""The online-adaptation table and curves, from a pipeline's ``pipeline.json`` (:mod:`benchmark.adaptation`).
+
+The table is the DiffRL proposal's: one row per method, the columns success rate and return on the
+clean task, on the shifted task before RL, and on the shifted task after RL, mean +- std over seeds
+(final evaluations of the harness: the evaluation policy over whole episodes). "Before RL" is the
+run's own evaluation before training (the policy it starts from, on the shifted task); for the
+frozen prior "after RL" is its shifted evaluation again (it does not learn). The last columns say
+how many environment steps each method's training return (the mean over seeds, smoothed over
+three log intervals) took to first reach the reference method's final level (the manifest's
+``reference``, RL from scratch: its mean over seeds over the last three intervals) and what fraction
+of the reference's budget that is.
+
+The curves: training return against environment steps after the shift (mean +- std over seeds),
+the episodes that ended in a violation per interval, and a mark at every rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.tables import markdown_table
+
+SMOOTH = 3  # log intervals
+
+
+def _fmt(values: list[float], digits: int = 2) -> str:
+    values = [v for v in values if v is not None and not math.isnan(v)]
+    if not values:
+        return "n/a"
+    return f"{np.mean(values):.{digits}f} +- {np.std(values):.{digits}f}"
+
+
+def load(home: Path) -> dict[str, Any]:
+    """Per method and seed: the run's record, metrics and guardrails' record; the prior's evaluations."""
+    from benchmark.store import RunDir  # noqa: PLC0415
+
+    pipe = json.loads((home / "pipeline.json").read_text())
+    out: dict[str, Any] = {"pipeline": pipe, "prior": {}, "runs": {}}
+    for seed, files in pipe["seeds"].items():
+        out["prior"][seed] = {where: json.loads(Path(p).read_text()) for where, p in files["prior_eval"].items()}
+        for method, run_dir in files["runs"].items():
+            run = RunDir(run_dir)
+            out["runs"].setdefault(method, {})[seed] = {
+                "run_dir": run_dir, "record": run.read_record(), "metrics": pd.read_csv(run.metrics_path),
+                "guard": run.read_guard()}
+    return out
+
+
+def _curve(runs: dict[str, Any], column: str) -> pd.DataFrame:
+    """env_steps x seeds of one metrics column."""
+    frames = [r["metrics"].set_index("env_steps")[column].rename(seed) for seed, r in runs.items()]
+    return pd.concat(frames, axis=1).sort_index()
+
+
+def steps_to_reach(curve: pd.Series, level: float) -> float | None:
+    """The first env_steps at which the smoothed curve reaches ``level`` (None: never)."""
+    smooth = curve.rolling(SMOOTH, min_periods=1).mean()
+    hit = smooth[smooth >= level]
+    return float(hit.index[0]) if len(hit) else None
+
+
+def table(data: dict[str, Any]) -> pd.DataFrame:
+    methods = data["pipeline"]["methods"]
+    runs = data["runs"]
+    level = budget = None
+    reference = data["pipeline"].get("reference")
+    if reference in runs:
+        scratch_curve = _curve(runs[reference], "return_mean").mean(axis=1)
+        level = float(scratch_curve.iloc[-SMOOTH:].mean())
+        budget = float(scratch_curve.index[-1])
+    rows = []
+    priors = data["prior"].values()
+    rows.append({"method": "Diffusion prior only",
+                 **{f"{where} success": _fmt([p[key]["success_rate"] for p in priors])
+                    for where, key in (("clean", "clean"), ("shifted, no RL", "shifted"), ("shifted, RL", "shifted"))},
+                 **{f"{where} return": _fmt([p[key]["return_mean"] for p in priors])
+                    for where, key in (("clean", "clean"), ("shifted, no RL", "shifted"), ("shifted, RL", "shifted"))},
+                 "steps to scratch level": "n/a", "fraction of scratch budget": "n/a", "rollbacks": "n/a"})
+    for method, spec in methods.items():
+        seeds = runs[method]
+        start = [r["record"].start_eval for r in seeds.values()]
+        final = [r["record"].final_eval for r in seeds.values()]
+        clean = [p["clean"] for p in priors] if spec.get("from_prior") else []
+        steps = steps_to_reach(_curve(seeds, "return_mean").mean(axis=1), level) if level is not None else None
+        rows.append({
+            "method": spec.get("label", method),
+            "clean success": _fmt([c["success_rate"] for c in clean]),
+            "shifted, no RL success": _fmt([s.success_rate for s in start]),
+            "shifted, RL success": _fmt([f.success_rate for f in final]),
+            "clean return": _fmt([c["return_mean"] for c in clean]),
+            "shifted, no RL return": _fmt([s.return_mean for s in start]),
+            "shifted, RL return": _fmt([f.return_mean for f in final]),
+            "steps to scratch level": "never" if steps is None else f"{steps:.0f}",
+            "fraction of scratch budget": "n/a" if steps is None or not budget else f"{steps / budget:.2f}",
+            "rollbacks": str(sum(len(r["guard"].get("rollbacks", [])) for r in seeds.values())),
+        })
+    return pd.DataFrame(rows)
+
+
+def curves(data: dict[str, Any], path: Path) -> None:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True, height_ratios=(2, 1))
+    for i, (method, seeds) in enumerate(data["runs"].items()):
+        color = f"C{i}"
+        label = data["pipeline"]["methods"][method].get("label", method)
+        ret = _curve(seeds, "return_mean")
+        mean, std = ret.mean(axis=1), ret.std(axis=1, ddof=0)
+        top.plot(mean.index, mean, color=color, label=label)
+        top.fill_between(mean.index, mean - std, mean + std, color=color, alpha=0.2)
+        if all("violations" in r["metrics"] for r in seeds.values()):
+            bottom.plot(mean.index, _curve(seeds, "violations").mean(axis=1), color=color, label=label)
+        for r in seeds.values():
+            num_envs = r["record"].num_envs
+            for rb in r["guard"].get("rollbacks", []):
+                top.axvline(rb["timestep"] * num_envs, color=color, linestyle=":", linewidth=1)
+    top.set_ylabel("training return")
+    top.set_title("after the shift (dotted: rollbacks)")
+    top.legend(fontsize=8)
+    bottom.set_ylabel("violations / interval")
+    bottom.set_xlabel("environment steps on the shifted task")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def report(home: Path) -> list[Path]:
+    """Write ``table.csv``, ``table.md`` and ``curves.png`` into ``home``; returns their paths."""
+    data = load(home)
+    frame = table(data)
+    paths = [home / "table.csv", home / "table.md", home / "curves.png"]
+    frame.to_csv(paths[0], index=False)
+    pipe = data["pipeline"]
+    header = (f"Online adaptation on {pipe['task']}, shifted by {', '.join(pipe['shifts'])}; "
+              f"{len(pipe['seeds'])} seeds (mean +- std); runs: {home / 'pipeline.json'}\n\n")
+    tmp = paths[1].with_suffix(f".{os.getpid()}.tmp")
+    body = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    tmp.write_text(header + markdown_table(list(frame.columns), body, [], numeric_from=1))
+    os.replace(tmp, paths[1])
+    curves(data, paths[2])
+    return paths
