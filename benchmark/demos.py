@@ -141,7 +141,7 @@ def record_run(run_dir: Path, out: Path, *, episodes: int, num_envs: int, device
                asset_mode: str) -> dict:
     """Record ``episodes`` of the run's newest checkpoint into ``out``; returns the provenance."""
     from agents.interface import evaluation_action, evaluation_policy, load_module_states  # noqa: PLC0415
-    from benchmark.evaluate import _build_agent  # noqa: PLC0415
+    from benchmark.evaluate import agent_for_run  # noqa: PLC0415
     from benchmark.store import RunDir  # noqa: PLC0415
     from tasks.isaaclab_env import open_env  # noqa: PLC0415
     from tasks.registry import get_task  # noqa: PLC0415
@@ -157,7 +157,7 @@ def record_run(run_dir: Path, out: Path, *, episodes: int, num_envs: int, device
     ckpt = run.latest_checkpoint()
     with open_env(task, num_envs=num_envs, device=device, seed=record.seed, asset_mode=asset_mode,
                   shifts=shifts) as handle:
-        agent = _build_agent(record, handle.env, device)
+        agent = agent_for_run(record, handle.env, device)
         state = torch.load(ckpt, map_location=device, weights_only=False)
         load_module_states(agent, state["modules"])
         agent.enable_training_mode(False)

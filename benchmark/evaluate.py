@@ -85,7 +85,7 @@ def _source_joint_order(run: RunDir, scenario) -> tuple[str, ...] | None:
     return None
 
 
-def _build_agent(record: RunRecord, wrapped, device: str):
+def agent_for_run(record: RunRecord, wrapped, device: str):
     from agents import catalogue  # noqa: PLC0415
     from agents.interface import init_for_loop  # noqa: PLC0415
 
@@ -184,7 +184,7 @@ def _simulate(cfg, source, record: RunRecord, run: RunDir, scenario, *, episodes
         trained = (record.env["obs_dim"], record.env["act_dim"])
         if dims != trained:
             raise RuntimeError(f"scenario {scenario.name} gives (obs, act) = {dims}, the policy expects {trained}")
-        agent = _build_agent(record, handle.env, device)
+        agent = agent_for_run(record, handle.env, device)
         state = torch.load(ckpt, map_location=device, weights_only=False)
         load_module_states(agent, state["modules"])
         robot = unwrapped.scene["robot"]

@@ -80,10 +80,6 @@ class GuardConfig:
             raise UserError("invalid guard setting rollback_drop without validation; valid: with validate_every > 0")
         return cfg
 
-    @property
-    def active(self) -> bool:
-        return self.filter or self.validate_every > 0
-
 
 def filter_actions(limits: tuple[Limit, ...], obs: torch.Tensor, actions: torch.Tensor):
     """(actions with each push past a limit set to 0, [N] whether an environment's action changed)."""

@@ -242,7 +242,8 @@ def test_filter_zeroes_only_pushes_past_a_limit():
 
 
 def test_guard_settings_are_checked():
-    assert GuardConfig.parse("cartpole", {"filter": True, "validate_every": 4, "rollback_drop": 0.1}).active
+    assert GuardConfig.parse("cartpole", {"filter": True, "validate_every": 4, "rollback_drop": 0.1}) == \
+        GuardConfig(filter=True, validate_every=4, rollback_drop=0.1)
     for bad, message in (({"filter": "yes"}, "invalid value 'yes' for setting 'guard filter'"),
                          ({"rollback": 1}, "invalid guard setting 'rollback'; valid: filter, validate_every"),
                          ({"rollback_drop": 0.1}, "rollback_drop without validation"),
