@@ -47,6 +47,25 @@ def test_off_policy_agents_use_table_12(algo):
     assert _linear_sizes(q) == [32, 32, 1]
 
 
+def _drive(agent, steps: int, num_envs: int = 8) -> None:
+    """Act, record and learn for ``steps`` vectorized steps on random observations and rewards (no
+    episode ends), checking every action is finite and of the action's shape."""
+    agent.enable_training_mode(True)
+    obs = torch.randn(num_envs, 4)
+    for t in range(steps):
+        with torch.no_grad():
+            actions, _ = agent.act(obs, None, timestep=t, timesteps=steps)
+            assert actions.shape == (num_envs, 1) and torch.isfinite(actions).all()
+            next_obs = torch.randn(num_envs, 4)
+            agent.record_transition(observations=obs, states=None, actions=actions, rewards=torch.randn(num_envs, 1),
+                                    next_observations=next_obs, next_states=None,
+                                    terminated=torch.zeros(num_envs, 1, dtype=torch.bool),
+                                    truncated=torch.zeros(num_envs, 1, dtype=torch.bool), infos={}, timestep=t,
+                                    timesteps=steps)
+        agent.post_interaction(timestep=t, timesteps=steps)
+        obs = next_obs
+
+
 @pytest.mark.parametrize("algo", names())
 def test_each_agent_updates_with_finite_losses(algo):
     torch.manual_seed(0)
@@ -59,20 +78,7 @@ def test_each_agent_updates_with_finite_losses(algo):
     if algo == "dacer":
         overrides.update(entropy_samples=50, entropy_states=4)
     _, agent = _build(algo, overrides)
-    agent.enable_training_mode(True)
-    obs = torch.randn(8, 4)
-    for t in range(12):
-        with torch.no_grad():
-            actions, _ = agent.act(obs, None, timestep=t, timesteps=12)
-            assert actions.shape == (8, 1) and torch.isfinite(actions).all()
-            next_obs = torch.randn(8, 4)
-            agent.record_transition(observations=obs, states=None, actions=actions, rewards=torch.randn(8, 1),
-                                    next_observations=next_obs, next_states=None,
-                                    terminated=torch.zeros(8, 1, dtype=torch.bool),
-                                    truncated=torch.zeros(8, 1, dtype=torch.bool), infos={}, timestep=t,
-                                    timesteps=12)
-        agent.post_interaction(timestep=t, timesteps=12)
-        obs = next_obs
+    _drive(agent, 12)
     assert set(agent.tracking_data) >= LOGGED[algo]
     assert all(np.isfinite(np.asarray(v, dtype=float)).all() for v in agent.tracking_data.values())
 
@@ -106,16 +112,7 @@ def test_the_report_reads_what_the_agents_log():
 def test_fpo_logs_its_flow_matching_loss_as_a_positive_number():
     torch.manual_seed(0)
     _, agent = _build("fpopp", {"rollouts": 2, "mini_batches": 1})
-    agent.enable_training_mode(True)
-    obs = torch.randn(8, 4)
-    for t in range(2):
-        with torch.no_grad():
-            actions, _ = agent.act(obs, None, timestep=t, timesteps=2)
-            agent.record_transition(observations=obs, states=None, actions=actions, rewards=torch.randn(8, 1),
-                                    next_observations=obs, next_states=None,
-                                    terminated=torch.zeros(8, 1, dtype=torch.bool),
-                                    truncated=torch.zeros(8, 1, dtype=torch.bool), infos={}, timestep=t, timesteps=2)
-        agent.post_interaction(timestep=t, timesteps=2)
+    _drive(agent, 2)
     assert min(float(v) for v in agent.tracking_data["Policy / Flow-matching loss"]) > 0
 
 
