@@ -51,8 +51,8 @@ test: setup
 mutation: setup
 	$(PY) -m pip install --quiet -e '.[test,mutation]'
 	rm -rf mutants
-	@start=$$(date +%s); status=0; $(PY) -m mutmut run || status=$$?; \
-	  $(PY) -m agents.mutation_page --seconds $$(( $$(date +%s) - start )) && exit $$status
+	@start=$$(date +%s); commit=$$(git rev-parse --short HEAD); status=0; $(PY) -m mutmut run || status=$$?; \
+	  $(PY) -m agents.mutation_page --seconds $$(( $$(date +%s) - start )) --commit $$commit && exit $$status
 
 perf: setup
 	$(PY) -m benchmark.perf_ppo

@@ -155,7 +155,8 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("`", "'")
 
 
-def render(mutants: list[Mutant], seconds: float | None, commit: str, version: str) -> str:
+def render(mutants: list[Mutant], seconds: float | None, commit: str, version: str,
+           changed_since: list[str] = ()) -> str:
     per = collections.defaultdict(collections.Counter)
     for m in mutants:
         per[m.module][m.status()] += 1
@@ -188,6 +189,9 @@ def render(mutants: list[Mutant], seconds: float | None, commit: str, version: s
         c = per[module]
         lines.append(f"| `{module}` | {sum(v for k, v in c.items() if k != 'explained')} | {c['killed']} | "
                      f"{c['survived']} | {c['no test reaches it']} | {c['explained']} | {rate(c)} | {with_explained(c)} |")
+    if changed_since:
+        lines += ["", f"**Changed since `{commit}`** (their new or changed functions are not measured here): "
+                  + ", ".join(f"`{path}`" for path in changed_since) + "."]
     if total["not run"]:
         lines += ["", f"**Incomplete:** {total['not run']} mutants were not run (the run was stopped before "
                   "them, or their functions changed since); the rates above are over the mutants that ran."]
@@ -204,19 +208,25 @@ def render(mutants: list[Mutant], seconds: float | None, commit: str, version: s
     return "\n".join(lines) + "\n"
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=None, help="how long the mutmut run took")
+    parser.add_argument("--commit", default="HEAD", help="the commit mutmut's copy of the sources was made from "
+                                                        "(make mutation passes the one it started at)")
     args = parser.parse_args(argv)
     if not MUTANTS.is_dir():
         print(f"error: no mutmut results in {MUTANTS}; run: make mutation", file=sys.stderr)
         return 2
     import mutmut
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
+    commit = _git("rev-parse", "--short", args.commit).strip() or "unknown"
+    changed = _git("diff", "--name-only", commit, "--", "agents/algorithms", "agents/diffusion").split()
     mutants = load()
-    PAGE.write_text(render(mutants, args.seconds, commit, mutmut.__version__))
+    PAGE.write_text(render(mutants, args.seconds, commit, mutmut.__version__, changed))
     print(f"wrote {PAGE} ({len(mutants)} mutants)")
     return 0
 
