@@ -98,7 +98,7 @@ class Guard:
 
     def __init__(self, cfg: GuardConfig, task: str, run, agent, env, unwrapped, max_episode_length: int, *,
                  start_timestep: int = 0):
-        self.cfg, self.run, self.agent, self.env, self.unwrapped = cfg, run, agent, env, unwrapped
+        self.cfg, self.agent, self.env, self.unwrapped = cfg, agent, env, unwrapped
         self.max_episode_length = max_episode_length
         self.limits = LIMITS.get(task, ()) if cfg.filter else ()
         device = agent.device
