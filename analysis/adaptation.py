@@ -4,14 +4,16 @@ The table is the DiffRL proposal's: one row per method, the columns success rate
 clean task, on the shifted task before RL, and on the shifted task after RL, mean +- std over seeds
 (final evaluations of the harness: the evaluation policy over whole episodes). "Before RL" is the
 run's own evaluation before training (the policy it starts from, on the shifted task); for the
-frozen prior "after RL" is its shifted evaluation again (it does not learn). The last columns say
-how many environment steps each method's training return (the mean over seeds, smoothed over
-three log intervals) took to first reach the reference method's final level (the manifest's
-``reference``, RL from scratch: its mean over seeds over the last three intervals) and what fraction
-of the reference's budget that is.
+frozen prior "after RL" is its shifted evaluation again (it does not learn).
 
-The curves: training return against environment steps after the shift (mean +- std over seeds),
-the episodes that ended in a violation per interval, and a mark at every rollback.
+Adaptation is followed on the guardrails' validations (the same fixed start states each time, the
+evaluation policy, one episode per environment; the first before any training): the curves show
+validation return against environment steps on the shifted task (mean +- std over seeds), rollbacks
+marked, and the episodes that ended in a violation per log interval. Training episodes are no
+measure here: validation resets every environment, and a good policy's episodes outlast the
+interval between two validations. The last columns say at how many environment steps a method's
+validation return (mean over seeds) first reached the reference method's final evaluation return
+(the manifest's ``reference``, RL from scratch), and what fraction of the reference's budget that is.
 """
 
 from __future__ import annotations
@@ -26,8 +28,6 @@ import numpy as np
 import pandas as pd
 
 from analysis.tables import markdown_table
-
-SMOOTH = 3  # log intervals
 
 
 def _fmt(values: list[float], digits: int = 2) -> str:
@@ -53,16 +53,16 @@ def load(home: Path) -> dict[str, Any]:
     return out
 
 
-def _curve(runs: dict[str, Any], column: str) -> pd.DataFrame:
-    """env_steps x seeds of one metrics column."""
-    frames = [r["metrics"].set_index("env_steps")[column].rename(seed) for seed, r in runs.items()]
+def _validations(runs: dict[str, Any]) -> pd.DataFrame:
+    """Validation return, env_steps x seeds (the validations of guard.json, the first at 0)."""
+    frames = [pd.Series({v["timestep"] * r["record"].num_envs: v["return"] for v in r["guard"]["validations"]},
+                        name=seed) for seed, r in runs.items()]
     return pd.concat(frames, axis=1).sort_index()
 
 
 def steps_to_reach(curve: pd.Series, level: float) -> float | None:
-    """The first env_steps at which the smoothed curve reaches ``level`` (None: never)."""
-    smooth = curve.rolling(SMOOTH, min_periods=1).mean()
-    hit = smooth[smooth >= level]
+    """The first env_steps at which ``curve`` reaches ``level`` (None: never)."""
+    hit = curve[curve >= level]
     return float(hit.index[0]) if len(hit) else None
 
 
@@ -71,10 +71,10 @@ def table(data: dict[str, Any]) -> pd.DataFrame:
     runs = data["runs"]
     level = budget = None
     reference = data["pipeline"].get("reference")
+    level = budget = None
     if reference in runs:
-        scratch_curve = _curve(runs[reference], "return_mean").mean(axis=1)
-        level = float(scratch_curve.iloc[-SMOOTH:].mean())
-        budget = float(scratch_curve.index[-1])
+        level = float(np.mean([r["record"].final_eval.return_mean for r in runs[reference].values()]))
+        budget = float(max(r["record"].total_env_steps for r in runs[reference].values()))
     rows = []
     priors = data["prior"].values()
     rows.append({"method": "Diffusion prior only",
@@ -88,7 +88,8 @@ def table(data: dict[str, Any]) -> pd.DataFrame:
         start = [r["record"].start_eval for r in seeds.values()]
         final = [r["record"].final_eval for r in seeds.values()]
         clean = [p["clean"] for p in priors] if spec.get("from_prior") else []
-        steps = steps_to_reach(_curve(seeds, "return_mean").mean(axis=1), level) if level is not None else None
+        validated = all(r["guard"].get("validations") for r in seeds.values())
+        steps = steps_to_reach(_validations(seeds).mean(axis=1), level) if level is not None and validated else None
         rows.append({
             "method": spec.get("label", method),
             "clean success": _fmt([c["success_rate"] for c in clean]),
@@ -114,17 +115,19 @@ def curves(data: dict[str, Any], path: Path) -> None:
     for i, (method, seeds) in enumerate(data["runs"].items()):
         color = f"C{i}"
         label = data["pipeline"]["methods"][method].get("label", method)
-        ret = _curve(seeds, "return_mean")
-        mean, std = ret.mean(axis=1), ret.std(axis=1, ddof=0)
-        top.plot(mean.index, mean, color=color, label=label)
-        top.fill_between(mean.index, mean - std, mean + std, color=color, alpha=0.2)
+        if all(r["guard"].get("validations") for r in seeds.values()):
+            ret = _validations(seeds)
+            mean, std = ret.mean(axis=1), ret.std(axis=1, ddof=0)
+            top.plot(mean.index, mean, color=color, marker="o", label=label)
+            top.fill_between(mean.index, mean - std, mean + std, color=color, alpha=0.2)
         if all("violations" in r["metrics"] for r in seeds.values()):
-            bottom.plot(mean.index, _curve(seeds, "violations").mean(axis=1), color=color, label=label)
+            violations = pd.concat([r["metrics"].set_index("env_steps")["violations"].rename(seed)
+                                    for seed, r in seeds.items()], axis=1)
+            bottom.plot(violations.index, violations.mean(axis=1), color=color, label=label)
         for r in seeds.values():
-            num_envs = r["record"].num_envs
             for rb in r["guard"].get("rollbacks", []):
-                top.axvline(rb["timestep"] * num_envs, color=color, linestyle=":", linewidth=1)
-    top.set_ylabel("training return")
+                top.axvline(rb["timestep"] * r["record"].num_envs, color=color, linestyle=":", linewidth=1)
+    top.set_ylabel("validation return")
     top.set_title("after the shift (dotted: rollbacks)")
     top.legend(fontsize=8)
     bottom.set_ylabel("violations / interval")

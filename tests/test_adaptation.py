@@ -3,10 +3,12 @@ its KL to it (no simulation here; tests/test_sim_adaptation.py builds the shifte
 
 import json
 import math
+from pathlib import Path
 
 import gymnasium
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -21,6 +23,7 @@ from benchmark.guardrails import Guard, GuardConfig, Limit, filter_actions
 from benchmark.demos import Episode, read_hdf5, record_episodes, success_rate, write_hdf5
 from benchmark.spec import RunSpec
 from benchmark.store import RunDir
+from analysis_fakes import fake_run
 from fake_env import FakeVecEnv
 from tasks.errors import UserError
 from tasks.registry import get_task
@@ -296,3 +299,56 @@ def test_rollback_restores_the_last_good_policy(tmp_path, monkeypatch, metric):
         {"timestep": 64, metric: 0.66, "best": 0.8, "restored_from_timestep": 32},
         {"timestep": 128, metric: 0.7, "best": 0.9, "restored_from_timestep": 96}]
     assert [v[metric] for v in state["validations"]] == [0.8, 0.75, 0.66, 0.9, 0.7]
+
+
+# --- the table and curves -----------------------------------------------------------------------------
+def test_adaptation_table_from_hand_made_runs(tmp_path):
+    """Two seeds: the prior's evaluations, DPPO from scratch (final returns 1 and 2: the reference
+    level 1.5 over a budget of 320 env steps) and the prior fine-tuned (validation returns whose mean
+    over seeds reaches 1.5 at 160 env steps; one rollback)."""
+    from analysis.adaptation import report
+
+    home = tmp_path / "adaptation" / "x"
+    seeds = {}
+    validations = {"scratch": [[(0, 0.0), (32, 1.0)], [(0, 0.0), (32, 2.0)]],
+                   "prior_kl": [[(0, 1.0), (16, 1.4), (32, 2.0)], [(0, 1.2), (16, 1.8), (32, 2.2)]]}
+    finals = {"scratch": [(1.0, 0.1), (2.0, 0.3)], "prior_kl": [(4.0, 0.8), (4.4, 0.9)]}
+    for seed, (clean, shifted) in enumerate((((1.0, 4.9), (0.5, 3.0)), ((0.9, 4.7), (0.3, 2.0)))):
+        folder = home / f"seed{seed}"
+        folder.mkdir(parents=True)
+        evals = {}
+        for where, (success, ret) in (("clean", clean), ("shifted", shifted)):
+            evals[where] = str(folder / f"prior_{where}.json")
+            Path(evals[where]).write_text(json.dumps({"success_rate": success, "return_mean": ret}))
+        runs = {}
+        for method in ("scratch", "prior_kl"):
+            run = fake_run(tmp_path, f"{method}-s{seed}", "dppo", seed, "finished", finals[method][seed][0],
+                           num_envs=10)
+            meta = json.loads((run / "run.json").read_text())
+            meta["final_eval"]["success_rate"] = finals[method][seed][1]
+            meta["start_eval"] = {"return_mean": -1.0 if method == "scratch" else shifted[1], "return_std": 0.0,
+                                  "episodes": 8, "success_rate": 0.0 if method == "scratch" else shifted[0]}
+            (run / "run.json").write_text(json.dumps(meta))
+            metrics = pd.read_csv(run / "metrics.csv").assign(violations=[3.0, 1.0])
+            metrics.to_csv(run / "metrics.csv", index=False)
+            guard = {"validations": [{"timestep": t, "return": r, "success": 0.0} for t, r in validations[method][seed]],
+                     "rollbacks": [{"timestep": 16, "return": 1.8, "best": 2.5, "restored_from_timestep": 0}]
+                     if (method, seed) == ("prior_kl", 1) else []}
+            (run / "guard.json").write_text(json.dumps(guard))
+            runs[method] = str(run)
+        seeds[str(seed)] = {"prior_eval": evals, "runs": runs}
+    (home / "pipeline.json").write_text(json.dumps({
+        "task": "cartpole", "shifts": ["angle_bias"], "seeds": seeds, "reference": "scratch",
+        "methods": {"scratch": {"label": "DPPO from scratch"},
+                    "prior_kl": {"label": "prior + KL", "from_prior": True}}}))
+    report(home)
+    table = pd.read_csv(home / "table.csv", dtype=str, keep_default_na=False).set_index("method")
+    prior, tuned, scratch = table.loc["Diffusion prior only"], table.loc["prior + KL"], table.loc["DPPO from scratch"]
+    assert prior["clean success"] == "0.95 +- 0.05" and prior["shifted, RL return"] == "2.50 +- 0.50"
+    assert tuned["clean return"] == "4.80 +- 0.10" and tuned["shifted, no RL success"] == "0.40 +- 0.10"
+    assert tuned["shifted, RL return"] == "4.20 +- 0.20" and tuned["shifted, RL success"] == "0.85 +- 0.05"
+    assert tuned["steps to scratch level"] == "160" and tuned["fraction of scratch budget"] == "0.50"
+    assert tuned["rollbacks"] == "1" and scratch["clean success"] == "n/a"
+    assert scratch["steps to scratch level"] == "320"  # its own mean reaches its final level at the end
+    assert "shifted by angle_bias; 2 seeds" in (home / "table.md").read_text()
+    assert (home / "curves.png").stat().st_size > 0
