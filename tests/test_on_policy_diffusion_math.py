@@ -94,9 +94,10 @@ def test_dppo_chain_log_prob_is_the_sum_of_its_steps():
     """The batched log-probability of a sampled chain (all fine-tuned steps in one denoiser call)
     has one term per step, each equal to that step scored on its own, so their sum is the chain's
     log-probability; with fine_tuned < K only the last steps are scored, by position; the
-    log-probabilities acting computes on the way equal them."""
-    for steps, fine_tuned in ((5, 5), (6, 3)):
-        mdp = _mdp(steps, fine_tuned)
+    log-probabilities acting computes on the way equal them (DDPM, and DDIM at eta 1)."""
+    for steps, fine_tuned, ddim in ((5, 5, 0), (6, 3, 0), (8, 2, 4)):
+        mdp = _mdp(steps, fine_tuned, ddim_steps=ddim)
+        steps = ddim or steps
         state = torch.randn(7, 3)
         with torch.no_grad():
             chain, acted = mdp.sample(state)
