@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,21 @@ def report(home: Path) -> list[Path]:
     os.replace(tmp, paths[1])
     curves(data, paths[2])
     return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(prog="python -m analysis.adaptation", description=__doc__.split("\n")[0])
+    parser.add_argument("home", type=Path, help="results/adaptation/<experiment name>")
+    args = parser.parse_args(argv)
+    if not (args.home / "pipeline.json").is_file():
+        print(f"error: no pipeline.json in {args.home}; valid: a folder benchmark.adaptation wrote", file=sys.stderr)
+        return 2
+    for path in report(args.home):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,8 @@ interrupted pipeline resumes where it stopped:
 
 Then :mod:`analysis.adaptation` writes the table and the curves. ``results/adaptation/<name>/``
 holds the per-seed files and ``pipeline.json``, which names every run directory and file the table
-was made from.
+was made from (rewritten after each seed: ``python -m analysis.adaptation <that folder>`` reports the
+seeds done so far).
 """
 
 from __future__ import annotations
@@ -147,6 +148,7 @@ def run_pipeline(m: dict, out: Path, assets: str) -> dict[str, Any]:
     store, device = Store(out), m["device"]
     home = out / "adaptation" / m["name"]
     record: dict[str, Any] = {"manifest": m["path"], "task": m["task"], "shifts": m["shifts"], "seeds": {}}
+    home.mkdir(parents=True, exist_ok=True)
     for seed in m["seeds"]:
         print(f"seed {seed}", flush=True)
         folder = home / f"seed{seed}"
@@ -173,10 +175,9 @@ def run_pipeline(m: dict, out: Path, assets: str) -> dict[str, Any]:
                 for method in m["methods"]}
         record["seeds"][str(seed)] = {"expert": str(expert), "demos": str(demos), "prior": str(prior),
                                       "prior_eval": evals, "runs": runs}
-    home.mkdir(parents=True, exist_ok=True)
-    tmp = home / f".pipeline.json.{os.getpid()}"
-    tmp.write_text(json.dumps({**record, "methods": m["methods"], "reference": m["reference"]}, indent=1))
-    os.replace(tmp, home / "pipeline.json")
+        tmp = home / f".pipeline.json.{os.getpid()}"  # after each seed: a report of the seeds done so far
+        tmp.write_text(json.dumps({**record, "methods": m["methods"], "reference": m["reference"]}, indent=1))
+        os.replace(tmp, home / "pipeline.json")
     return record
 
 
