@@ -21,7 +21,8 @@ A run asks for them with ``--guard KEY=VALUE`` (a manifest: ``guard: {...}``); t
   (``success``, the default, or ``return``: the validation's mean return, for tasks where success is
   rare) is at least the best seen so far minus d; the policy of the last good validation is kept (``guard_good.pt`` in the
   run directory), and a validation below the bar restores it (agent modules, optimizer and
-  normalizers), logged as ``rollback`` = 1 and listed in ``guard.json`` with the step and the two
+  normalizers; a lazily built module not yet initialised then, e.g. skrl's PPO value network before
+  its first update, keeps its weights), logged as ``rollback`` = 1 and listed in ``guard.json`` with the step and the two
   values.
 """
 
@@ -162,12 +163,11 @@ class Guard:
                 self.state["good_timestep"] = step
                 _save_atomic(self.good_path, _snapshot(self.agent))
             else:
-                from agents.interface import load_module_states  # noqa: PLC0415
-
-                load_module_states(self.agent, torch.load(self.good_path, map_location=self.agent.device,
-                                                          weights_only=False))
+                kept = _restore(self.agent, torch.load(self.good_path, map_location=self.agent.device,
+                                                       weights_only=False))
                 self.state["rollbacks"].append({"timestep": step, self.cfg.rollback_metric: value, "best": best,
-                                                "restored_from_timestep": self.state["good_timestep"]})
+                                                "restored_from_timestep": self.state["good_timestep"],
+                                                **({"not_restored": kept} if kept else {})})
                 row["rollback"] = 1
         self.agent.restart_episodes()
         tmp = self.state_path.with_suffix(f".{os.getpid()}.tmp")
@@ -180,6 +180,21 @@ def _snapshot(agent) -> dict:
     from agents.interface import module_states  # noqa: PLC0415
 
     return copy.deepcopy(module_states(agent))
+
+
+def _restore(agent, snapshot: dict) -> list[str]:
+    """Load the snapshot's module states into ``agent``, except those of modules that had not been
+    initialised when it was taken (skrl's lazy layers, e.g. a value network no validation calls,
+    before the first update): those keep their current weights. Returns their names."""
+    from agents.interface import load_module_states  # noqa: PLC0415
+
+    def lazy(state) -> bool:
+        values = state.values() if isinstance(state, dict) else [state]
+        return any(isinstance(v, torch.nn.parameter.UninitializedTensorMixin) for v in values)
+
+    kept = sorted(name for name, state in snapshot.items() if lazy(state))
+    load_module_states(agent, {name: state for name, state in snapshot.items() if name not in kept})
+    return kept
 
 
 def _save_atomic(path, state) -> None:

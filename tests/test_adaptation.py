@@ -352,3 +352,44 @@ def test_adaptation_table_from_hand_made_runs(tmp_path):
     assert scratch["steps to scratch level"] == "320"  # its own mean reaches its final level at the end
     assert "shifted by angle_bias; 2 seeds" in (home / "table.md").read_text()
     assert (home / "curves.png").stat().st_size > 0
+
+
+def test_rollback_keeps_a_module_that_was_not_built_at_the_good_point(tmp_path, monkeypatch):
+    """skrl's PPO builds its networks lazily: at the baseline validation (before training) only the
+    policy has run, so the value network in the snapshot has no weights yet. A rollback restores the
+    policy and keeps the value network's current weights, and says so."""
+    import benchmark.policy_eval
+    from agents.interface import evaluation_action
+
+    cfg = resolve_config("ppo", get_task("cartpole"), {})
+    agent = build_agent("ppo", cfg, observation_space=OBS, action_space=ACT, num_envs=2, device="cpu")
+    agent.init()
+    scores = iter([1.0, 0.0])
+
+    def evaluate(agent, *args, **kwargs):
+        evaluation_action(agent, torch.zeros(2, 3))  # validation runs the policy only
+        return {"return_mean": next(scores), "success_rate": 0.0}
+
+    monkeypatch.setattr(benchmark.policy_eval, "evaluate", evaluate)
+
+    class Unwrapped:
+        num_envs = 2
+
+        def reset(self):
+            return {"policy": torch.zeros(2, 3)}, {}
+
+    guard = Guard(GuardConfig(validate_every=1, rollback_drop=0.5, rollback_metric="return"), "cartpole",
+                  RunDir(tmp_path), agent, None, Unwrapped(), 10)
+    guard.begin(torch.zeros(2, 3), 0)
+    policy_before = {k: v.clone() for k, v in agent.models["policy"].state_dict().items()}
+    agent.act(torch.randn(2, 3), None, timestep=0, timesteps=1)  # training builds the value network
+    with torch.no_grad():
+        for p in (*agent.models["policy"].parameters(), *agent.models["value"].parameters()):
+            p.add_(1.0)
+    value_now = {k: v.clone() for k, v in agent.models["value"].state_dict().items()}
+    assert guard.at_log(16, 1)[0]["rollback"] == 1
+    for key, value in agent.models["policy"].state_dict().items():
+        assert torch.equal(value, policy_before[key]), key
+    for key, value in agent.models["value"].state_dict().items():
+        assert torch.equal(value, value_now[key]), key
+    assert json.loads((tmp_path / "guard.json").read_text())["rollbacks"][0]["not_restored"] == ["value"]
