@@ -96,6 +96,11 @@ def test_sampler_clamps_and_is_differentiable_only_when_asked():
 def test_sinusoidal_embedding_and_loss_shapes():
     emb = sinusoidal_embedding(torch.tensor([0, 3]), 16)
     assert emb.shape == (2, 16) and torch.allclose(emb[0, 8:], torch.ones(8))
+    default = Denoiser(3, 2, [8], t_dim=6)  # the step MLP's hidden size defaults to 2 t_dim
+    assert [m.out_features for m in default.time_mlp if isinstance(m, torch.nn.Linear)] == [12, 6]
+    wide = default.double()  # per-row steps in float64: the embedding follows the input's dtype
+    out = wide(torch.randn(4, 2, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64), torch.arange(4))
+    assert out.dtype == torch.float64
     net, sched = Denoiser(3, 2, [8]), NoiseSchedule("linear", 5)
     loss = denoising_loss(net, sched, torch.rand(6, 2), torch.randn(6, 3), weights=torch.ones(6))
     assert loss.dim() == 0 and torch.isfinite(loss)
