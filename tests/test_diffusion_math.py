@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from agents.catalogue import build_agent, resolve_config
-from agents.diffusion.denoiser import Denoiser, sinusoidal_embedding
+from agents.diffusion.denoiser import Denoiser, Mish, sinusoidal_embedding
 from agents.diffusion.sampler import denoising_loss, reverse_chain, sample
 from agents.diffusion.schedules import SCHEDULES, NoiseSchedule, cosine_betas, linear_betas, vp_betas
 from tasks.registry import get_task
@@ -205,6 +205,11 @@ def test_schedule_refuses_bad_input_and_keeps_its_constants_out_of_checkpoints()
             assert sched.posterior_log_var[0] == sched.posterior_log_var[1]
             assert torch.allclose(sched.posterior_log_var[1:], sched.posterior_var[1:].log())
         assert NoiseSchedule(kind, 3).state_dict() == {}
+
+
+def test_mish_on_the_cpu_is_torchs_mish():
+    x = torch.linspace(-8, 8, 1001)
+    assert torch.allclose(Mish()(x), torch.nn.functional.mish(x), atol=1e-6)
 
 
 def test_step_embedding_refuses_an_odd_size():
