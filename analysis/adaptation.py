@@ -146,7 +146,8 @@ def report(home: Path) -> list[Path]:
     frame.to_csv(paths[0], index=False)
     pipe = data["pipeline"]
     header = (f"Online adaptation on {pipe['task']}, shifted by {', '.join(pipe['shifts'])}; "
-              f"{len(pipe['seeds'])} seeds (mean +- std); runs: {home / 'pipeline.json'}\n\n")
+              f"{len(pipe['seeds'])} seed{'s' if len(pipe['seeds']) != 1 else ''} (mean +- std); runs: "
+              f"{home / 'pipeline.json'}\n\n")
     tmp = paths[1].with_suffix(f".{os.getpid()}.tmp")
     body = [[str(v) for v in row] for row in frame.itertuples(index=False)]
     tmp.write_text(header + markdown_table(list(frame.columns), body, [], numeric_from=1))
