@@ -9,7 +9,8 @@ A run asks for them with ``--guard KEY=VALUE`` (a manifest: ``guard: {...}``); t
   on the policy's observation: Cartpole's cart position +-2.4 m, 80 % of the 3 m at which the
   episode ends, and cart speed +-3 m/s). Logged per interval: ``filter_interventions``, the share of
   environment steps whose action was changed; ``violations``, the episodes that ended by a
-  termination (for Cartpole: the cart left the track), whether or not the filter is on.
+  termination (for Cartpole: the cart left the track), whether or not the filter is on. The filter
+  acts while training only: validations and the run's evaluations measure the policy alone.
 - ``validate_every=N``: every N log intervals (and once before training), the policy's evaluation
   action runs one episode in every environment from the same start states each time (the reset
   draws are made under a fixed seed, ``validation_seed``, in a forked generator, so training's own
