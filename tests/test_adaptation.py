@@ -393,3 +393,23 @@ def test_rollback_keeps_a_module_that_was_not_built_at_the_good_point(tmp_path, 
     for key, value in agent.models["value"].state_dict().items():
         assert torch.equal(value, value_now[key]), key
     assert json.loads((tmp_path / "guard.json").read_text())["rollbacks"][0]["not_restored"] == ["value"]
+
+
+def test_adaptation_manifest_is_checked_before_any_stage(tmp_path):
+    from benchmark.adaptation import load
+
+    manifest = load("online_adaptation")
+    assert manifest["fine_tune"]["num_envs"] == 128 and manifest["reference"] in manifest["methods"]
+    assert load("online_adaptation", "gpu")["fine_tune"]["num_envs"] == 1024
+    good = (Path(__file__).parent / "data" / "adaptation_tiny.yaml").read_text()
+    for edit, message in ((good + "extra: 1\n", "invalid key 'extra'; valid: demos, description"),
+                          (good.replace("task: cartpole\n", ""), "missing task"),
+                          (good + "reference: nobody\n", "invalid reference 'nobody'; valid: scratch, prior_kl"),
+                          (good.replace("prior_kl_coef: 0.1", "prior_kl_coef: -1"), "prior_kl_coef"),
+                          (good.replace("shifts: [motor_weak]", "shifts: [gravity]"), "invalid shift")):
+        path = tmp_path / "bad.yaml"
+        path.write_text(edit)
+        with pytest.raises(UserError, match=message):
+            load(str(path))
+    with pytest.raises(UserError, match="invalid size 'tpu'; valid: cpu, gpu"):
+        load("online_adaptation", "tpu")
