@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.tables import markdown_table
+from benchmark.store import write_text
 
 
 def _fmt(values: list[float], digits: int = 2) -> str:
@@ -148,10 +148,8 @@ def report(home: Path) -> list[Path]:
     header = (f"Online adaptation on {pipe['task']}, shifted by {', '.join(pipe['shifts'])}; "
               f"{len(pipe['seeds'])} seed{'s' if len(pipe['seeds']) != 1 else ''} (mean +- std); runs: "
               f"{home / 'pipeline.json'}\n\n")
-    tmp = paths[1].with_suffix(f".{os.getpid()}.tmp")
     body = [[str(v) for v in row] for row in frame.itertuples(index=False)]
-    tmp.write_text(header + markdown_table(list(frame.columns), body, [], numeric_from=1))
-    os.replace(tmp, paths[1])
+    write_text(paths[1], header + markdown_table(list(frame.columns), body, [], numeric_from=1))
     curves(data, paths[2])
     return paths
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any
 import yaml
 
 from benchmark.spec import RunSpec, check_device_name
-from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, Store
+from benchmark.store import DEFAULT_ROOT, DONE_STATUSES, Store, atomic_write_json
 from tasks.errors import UserError, cli_main
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
@@ -175,9 +174,8 @@ def run_pipeline(m: dict, out: Path, assets: str) -> dict[str, Any]:
                 for method in m["methods"]}
         record["seeds"][str(seed)] = {"expert": str(expert), "demos": str(demos), "prior": str(prior),
                                       "prior_eval": evals, "runs": runs}
-        tmp = home / f".pipeline.json.{os.getpid()}"  # after each seed: a report of the seeds done so far
-        tmp.write_text(json.dumps({**record, "methods": m["methods"], "reference": m["reference"]}, indent=1))
-        os.replace(tmp, home / "pipeline.json")
+        # after each seed: a report of the seeds done so far
+        atomic_write_json(home / "pipeline.json", {**record, "methods": m["methods"], "reference": m["reference"]})
     return record
 
 

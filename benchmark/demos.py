@@ -29,8 +29,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import io
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from benchmark.store import atomic_write_bytes
 from tasks.errors import UserError, cli_main
 
 
@@ -99,28 +100,25 @@ def write_hdf5(path: Path, episodes: list[Episode], *, env_args: dict, provenanc
 
     if not episodes:
         raise UserError(f"no episodes to write to {path}; valid: at least one whole episode")
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        data = f.create_group("data")
+        data.attrs["total"] = sum(len(e) for e in episodes)
+        data.attrs["env_args"] = json.dumps(env_args)
+        data.attrs["provenance"] = json.dumps(provenance)
+        for i, e in enumerate(episodes):
+            demo = data.create_group(f"demo_{i}")
+            demo.attrs["num_samples"] = len(e)
+            demo.attrs["terminated"] = e.terminated
+            demo.create_dataset("obs/policy", data=e.obs)
+            demo.create_dataset("next_obs/policy", data=e.next_obs)
+            demo.create_dataset("actions", data=e.actions)
+            demo.create_dataset("rewards", data=e.rewards)
+            dones = np.zeros(len(e), dtype=np.int64)
+            dones[-1] = 1
+            demo.create_dataset("dones", data=dones)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with h5py.File(tmp, "w") as f:
-            data = f.create_group("data")
-            data.attrs["total"] = sum(len(e) for e in episodes)
-            data.attrs["env_args"] = json.dumps(env_args)
-            data.attrs["provenance"] = json.dumps(provenance)
-            for i, e in enumerate(episodes):
-                demo = data.create_group(f"demo_{i}")
-                demo.attrs["num_samples"] = len(e)
-                demo.attrs["terminated"] = e.terminated
-                demo.create_dataset("obs/policy", data=e.obs)
-                demo.create_dataset("next_obs/policy", data=e.next_obs)
-                demo.create_dataset("actions", data=e.actions)
-                demo.create_dataset("rewards", data=e.rewards)
-                dones = np.zeros(len(e), dtype=np.int64)
-                dones[-1] = 1
-                demo.create_dataset("dones", data=dones)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def read_hdf5(path: Path) -> tuple[list[Episode], dict, dict]:

@@ -31,13 +31,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
-import os
 from typing import Any
 
 import torch
 
 from agents.settings import coerce
+from benchmark.store import atomic_write_json, atomic_write_with
 from tasks.errors import UserError
 
 
@@ -162,7 +161,8 @@ class Guard:
             if best is None or value >= best - self.cfg.rollback_drop:
                 self.state["best"] = value if best is None else max(best, value)
                 self.state["good_timestep"] = step
-                _save_atomic(self.good_path, _snapshot(self.agent))
+                snapshot = _snapshot(self.agent)
+                atomic_write_with(self.good_path, lambda f: torch.save(snapshot, f))
             else:
                 kept = _restore(self.agent, torch.load(self.good_path, map_location=self.agent.device,
                                                        weights_only=False))
@@ -171,9 +171,7 @@ class Guard:
                                                 **({"not_restored": kept} if kept else {})})
                 row["rollback"] = 1
         self.agent.restart_episodes()
-        tmp = self.state_path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.state, indent=1))
-        os.replace(tmp, self.state_path)
+        atomic_write_json(self.state_path, self.state)
         return row
 
 
@@ -196,9 +194,3 @@ def _restore(agent, snapshot: dict) -> list[str]:
     kept = sorted(name for name, state in snapshot.items() if lazy(state))
     load_module_states(agent, {name: state for name, state in snapshot.items() if name not in kept})
     return kept
-
-
-def _save_atomic(path, state) -> None:
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)

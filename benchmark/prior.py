@@ -14,20 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
-import os
+import io
 import sys
 from pathlib import Path
 
+from benchmark.store import atomic_write_json, atomic_write_with, write_text
 from tasks.errors import UserError, cli_main
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+from tasks.robots.sources import sha256
 
 
 def architecture_for(algo: str, task: str, obs_dim: int, act_dim: int, overrides: dict):
@@ -68,25 +61,16 @@ def fit_file(demos: Path, out: Path, *, algo: str, overrides: dict, iterations: 
                "episodes": len(episodes), "actions_clipped": float((raw.abs() > 1).float().mean()),
                "provenance": provenance, "fit": {"algo": algo, "overrides": overrides, "iterations": iterations,
                                                  "batch_size": batch_size, "lr": lr, "seed": seed}}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp, tmp_csv = out.with_name(f".{out.name}.{os.getpid()}.tmp"), out.with_name(f".{out.name}.{os.getpid()}.csv")
-    try:
-        save_prior(tmp, denoiser, arch, scaler=scaler, curve=curve, dataset=dataset)
-        with open(tmp_csv, "w", newline="") as f:
-            csv.writer(f).writerows([("step", "loss"), *curve])
-        os.replace(tmp_csv, out.with_name(out.name + ".loss.csv"))
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
-        tmp_csv.unlink(missing_ok=True)
+    curve_csv = io.StringIO()
+    csv.writer(curve_csv).writerows([("step", "loss"), *curve])
+    write_text(out.with_name(out.name + ".loss.csv"), curve_csv.getvalue())  # makes the folder, too
+    atomic_write_with(out, lambda f: save_prior(f, denoiser, arch, scaler=scaler, curve=curve, dataset=dataset))
     return {"transitions": int(obs.shape[0]), "first_loss": curve[0][1], "final_loss": curve[-1][1]}
 
 
 def evaluate_file(prior: Path, out: Path, *, shifts: tuple[str, ...], episodes: int, num_envs: int, seed: int,
                   device: str, asset_mode: str) -> dict:
     """The frozen prior's evaluation (DPPO's evaluation chain, started from the prior) on its task."""
-    import json  # noqa: PLC0415
-
     import torch  # noqa: PLC0415
     from skrl.utils import set_seed  # noqa: PLC0415
 
@@ -118,9 +102,7 @@ def evaluate_file(prior: Path, out: Path, *, shifts: tuple[str, ...], episodes: 
     summary = {"prior": str(prior), "sha256": sha256(prior), "task": task.name, "shifts": shift_record,
                "seed": seed, "num_envs": num_envs, **result}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(summary, indent=1))
-    os.replace(tmp, out)
+    atomic_write_json(out, summary)
     return summary
 
 
